@@ -1,0 +1,112 @@
+// Tracking records as the metadata store keeps them (MLflow's entities, without any wire format).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cairn::store {
+
+enum class LifecycleStage { kActive, kDeleted };
+enum class RunStatus { kRunning, kScheduled, kFinished, kFailed, kKilled };
+enum class ViewType { kActiveOnly, kDeletedOnly, kAll };
+
+std::string_view LifecycleStageName(LifecycleStage stage);  // "active" | "deleted"
+std::string_view RunStatusName(RunStatus status);           // "RUNNING" | …
+std::optional<RunStatus> ParseRunStatus(std::string_view name);
+std::optional<ViewType> ParseViewType(std::string_view name);  // "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL"
+
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
+struct Param {
+  std::string key;
+  std::string value;
+  bool operator==(const Param&) const = default;
+};
+
+struct Metric {
+  std::string key;
+  double value = 0;
+  int64_t timestamp = 0;  // ms since the epoch
+  int64_t step = 0;
+};
+
+struct Experiment {
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+  int64_t creation_time = 0;
+  int64_t last_update_time = 0;
+  std::vector<Tag> tags;  // sorted by key
+};
+
+struct RunInfo {
+  std::string run_id;
+  std::string run_name;
+  std::string experiment_id;
+  std::string user_id;
+  RunStatus status = RunStatus::kRunning;
+  int64_t start_time = 0;
+  std::optional<int64_t> end_time;
+  std::string artifact_uri;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+};
+
+struct DatasetInput {
+  std::string name;
+  std::string digest;
+  std::string source_type;
+  std::string source;
+  std::string schema;   // JSON text, may be empty
+  std::string profile;  // JSON text, may be empty
+  std::vector<Tag> tags;  // input tags, e.g. mlflow.data.context=training
+};
+
+struct Run {
+  RunInfo info;
+  std::vector<Metric> metrics;  // latest value per key (MLflow's order: step, timestamp, value)
+  std::vector<Param> params;    // sorted by key
+  std::vector<Tag> tags;        // sorted by key
+  std::vector<DatasetInput> inputs;
+};
+
+struct NewExperiment {
+  std::string name;
+  std::string artifact_location;  // empty: "<default artifact root>/<experiment_id>"
+  std::vector<Tag> tags;
+  int64_t creation_time = 0;
+};
+
+struct NewRun {
+  std::string run_id;  // 32 hex characters, chosen by the caller
+  std::string experiment_id;
+  std::string run_name;
+  std::string user_id;
+  RunStatus status = RunStatus::kRunning;
+  int64_t start_time = 0;
+  std::vector<Tag> tags;
+};
+
+struct RunUpdate {
+  std::string run_id;
+  std::optional<RunStatus> status;
+  std::optional<int64_t> end_time;
+  std::optional<std::string> run_name;  // also written to the tag mlflow.runName
+};
+
+// One file in the artifact index; directories are derived from paths.
+struct ArtifactEntry {
+  std::string path;  // relative to the artifact root, '/'-separated, never starting with '/'
+  bool is_dir = false;
+  int64_t size = 0;     // files only
+  std::string digest;   // files only: SHA-256 hex of the content in the blob store
+};
+
+}  // namespace cairn::store
