@@ -27,5 +27,5 @@ function(cairn_test name)
   target_compile_options(${name} PRIVATE ${CAIRN_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT
-                       "CAIRN_BINARY=$<TARGET_FILE:cairn>;CAIRN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+                       "CAIRN_BINARY=${PROJECT_BINARY_DIR}/cairn;CAIRN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

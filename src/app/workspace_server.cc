@@ -1,0 +1,99 @@
+#include "app/workspace_server.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "api/mlflow/mlflow_routes.h"
+#include "blob/local_blob_store.h"
+#include "http/server.h"
+#include "store/sqlite/sqlite_metadata_store.h"
+#include "tracking/artifact_service.h"
+#include "tracking/tracking_service.h"
+
+namespace cairn::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+void AddOperationalRoutes(http::Router& router, http::HttpMetrics& metrics) {
+  router.Add("GET", "/health", [](http::HttpRequest&) {
+    return http::TextResponse(200, "OK");
+  });
+  router.Add("GET", "/version", [](http::HttpRequest&) {
+    return http::TextResponse(200, CAIRN_VERSION);
+  });
+  router.Add("GET", "/metrics", [&metrics](http::HttpRequest&) {
+    return http::TextResponse(200, metrics.Render(), "text/plain; version=0.0.4");
+  });
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  // Termination signals are taken by sigwait below, not by whichever thread they hit.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) return Fail("cannot create data directory " + config.data_dir + ": " + ec.message());
+  const Clock& clock = SystemClock::Instance();
+
+  auto metadata = store::SqliteMetadataStore::Open(config.data_dir + "/metadata.db", clock);
+  if (!metadata.ok()) return Fail(metadata.status().ToString());
+  auto blobs = blob::LocalBlobStore::Open(config.data_dir + "/blobs");
+  if (!blobs.ok()) return Fail(blobs.status().ToString());
+
+  tracking::TrackingService tracking(**metadata, clock);
+  tracking::ArtifactService artifacts(**metadata, **blobs);
+
+  http::Router router;
+  http::HttpMetrics metrics;
+  api::mlflow::RouteLimits limits;
+  limits.max_json_body_bytes = size_t(config.max_json_body_bytes);
+  limits.max_artifact_bytes = size_t(config.max_artifact_bytes);
+  api::mlflow::RegisterTrackingRoutes(router, tracking, limits);
+  api::mlflow::RegisterArtifactRoutes(router, artifacts, limits);
+  AddOperationalRoutes(router, metrics);
+
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.threads = config.threads;
+  options.access_log = config.access_log;
+  http::HttpServer server(router, metrics, clock, options);
+  Status started = server.Start();
+  if (!started.ok()) return Fail(started.message());
+
+  std::fprintf(stderr, "cairn %s: workspace %s listening on http://%s:%u\n", CAIRN_VERSION,
+               fs::absolute(config.data_dir).c_str(), config.host.c_str(), server.port());
+  if (!config.port_file.empty()) {
+    std::string tmp = config.port_file + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    fs::rename(tmp, config.port_file, ec);
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(stderr, "cairn: %s received, draining requests in flight\n",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  server.Shutdown();
+  server.Wait();
+  std::fprintf(stderr, "cairn: stopped\n");
+  return 0;
+}
+
+}  // namespace cairn::app

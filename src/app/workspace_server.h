@@ -1,0 +1,24 @@
+// The composition root of `cairn server`: opens the stores, wires services and API routes, and
+// serves until SIGINT/SIGTERM.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cairn::app {
+
+struct ServerConfig {
+  std::string data_dir = "./cairn-data";
+  std::string host = "127.0.0.1";
+  uint16_t port = 5000;
+  int threads = 0;                           // 0: one per core (at least 2)
+  int64_t max_json_body_bytes = 1 << 20;    // JSON API calls
+  int64_t max_artifact_bytes = 64LL << 30;  // artifact uploads
+  bool access_log = true;
+  std::string port_file;  // when set, the bound port is written here once listening (tests)
+};
+
+// Serves until a termination signal; returns the process exit code.
+int RunServer(const ServerConfig& config);
+
+}  // namespace cairn::app

@@ -1,0 +1,68 @@
+// What every noun of the CLI shares: global options, the session a command runs in, and how a
+// command's Status becomes an exit code and one line on stderr.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "client/tracking_client.h"
+#include "core/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cairn::cli {
+
+// Exit codes: 0 ok, 1 failure, 2 usage (a CLI11 parse error).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+enum class OutputFormat { kTable, kJson };
+
+class Session;
+using Command = std::function<Status(Session&)>;
+
+struct GlobalOptions {
+  std::string tracking_uri;  // empty: $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, the default
+  std::string output = "table";
+  // Set while parsing by the chosen subcommand; run by main once parsing succeeded.
+  std::function<int()> action;
+};
+
+// Where a command runs: the output stream, the format, and a client connected on first use.
+class Session {
+ public:
+  Session(const GlobalOptions& options, std::ostream& out);
+  ~Session();
+
+  OutputFormat format() const { return format_; }
+  bool json() const { return format_ == OutputFormat::kJson; }
+  std::ostream& out() { return out_; }
+  const std::string& tracking_uri() const { return tracking_uri_; }
+  // The tracking client (connects on the first call).
+  Result<client::TrackingClient*> Client();
+
+ private:
+  OutputFormat format_;
+  std::ostream& out_;
+  std::string tracking_uri_;
+  std::unique_ptr<client::TrackingClient> client_;
+};
+
+// Makes `command` the action to run once parsing succeeded: it gets a Session on stdout; a failed
+// Status is printed as "error: <message>" on stderr and exits 1.
+void SetCommand(GlobalOptions& options, Command command);
+// Prints "error: <message>" (one line) to stderr and returns the exit code for `status`.
+int ReportError(const Status& status);
+
+// Each noun registers its subcommands.
+void AddServerCommand(CLI::App& app, GlobalOptions& options);
+void AddExperimentsCommands(CLI::App& app, GlobalOptions& options);
+void AddRunsCommands(CLI::App& app, GlobalOptions& options);
+void AddArtifactsCommands(CLI::App& app, GlobalOptions& options);
+
+}  // namespace cairn::cli

@@ -1,0 +1,39 @@
+// cairn: the command-line interface of the Cairn ML workspace (`cairn NOUN VERB [flags]`).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+int main(int argc, char** argv) {
+  using namespace cairn::cli;
+  CLI::App app("Cairn: a self-hosted ML workspace, MLflow-compatible", "cairn");
+  app.set_version_flag("--version", std::string("cairn ") + CAIRN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+
+  GlobalOptions options;
+  app.add_option("--tracking-uri", options.tracking_uri,
+                 "Tracking server (default: $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, "
+                 "http://127.0.0.1:5000)");
+  app.add_option("--output,-o", options.output, "Output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+
+  AddServerCommand(app, options);
+  AddExperimentsCommands(app, options);
+  AddRunsCommands(app, options);
+  AddArtifactsCommands(app, options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (!options.action) {
+    std::cerr << "error: no command given; see cairn --help\n";
+    return kExitUsage;
+  }
+  return options.action();
+}

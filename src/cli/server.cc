@@ -1,0 +1,36 @@
+// cairn server: fills a ServerConfig from flags and runs the workspace server in this process.
+#include <CLI/CLI.hpp>
+
+#include "app/workspace_server.h"
+#include "cli/command.h"
+
+namespace cairn::cli {
+
+void AddServerCommand(CLI::App& app, GlobalOptions& g) {
+  auto config = std::make_shared<app::ServerConfig>();
+  auto no_access_log = std::make_shared<bool>(false);
+  CLI::App* s = app.add_subcommand("server", "Run the workspace server (MLflow-compatible API)");
+  s->add_option("--data", config->data_dir, "Data directory (metadata and artifacts)")
+      ->capture_default_str();
+  s->add_option("--host", config->host, "Address to listen on")->capture_default_str();
+  s->add_option("--port", config->port, "Port to listen on (0: any free port)")
+      ->capture_default_str();
+  s->add_option("--threads", config->threads, "Worker threads (0: one per core, at least 2)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  s->add_option("--max-body-bytes", config->max_json_body_bytes,
+                "Largest JSON request body accepted (413 above)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  s->add_option("--port-file", config->port_file,
+                "Write the bound port to this file once listening");
+  s->add_flag("--no-access-log", *no_access_log, "Do not log each request");
+  s->callback([&g, config, no_access_log] {
+    g.action = [config, no_access_log] {
+      config->access_log = !*no_access_log;
+      return app::RunServer(*config);
+    };
+  });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,1568 @@
+#include "store/sqlite/sqlite_metadata_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "core/check.h"
+
+namespace cairn::store {
+
+namespace sqlite_internal {
+
+static_assert(std::endian::native == std::endian::little,
+              "metric blocks are packed in little-endian byte order");
+
+// A cached prepared statement, borrowed for one use: reset (and unbound) when it goes out of
+// scope. Binding uses 1-based positions like SQLite.
+class Stmt {
+ public:
+  Stmt(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  Stmt(Stmt&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+  Stmt& operator=(Stmt&&) = delete;
+  ~Stmt() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& BindBlob(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // True when a row is available, false when done.
+  Result<bool> Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  // Steps to completion (for statements that return no rows).
+  Status Run() {
+    while (true) {
+      CAIRN_TRY(bool row, Step());
+      if (!row) return Status::Ok();
+    }
+  }
+
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string Text(int col) const { return std::string(TextView(col)); }
+  std::string_view TextView(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    if (p == nullptr) return {};
+    return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+  std::string_view Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    if (p == nullptr) return {};
+    return {static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+  sqlite3* db_;
+};
+
+// One SQLite connection with its cache of prepared statements. Not thread-safe: used by one
+// thread at a time (the writer under its mutex, readers taken from the pool).
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      sqlite3_close(db);
+      return Internal("cannot open " + path + ": " + msg);
+    }
+    auto conn = std::unique_ptr<Connection>(new Connection(db));
+    sqlite3_busy_timeout(db, 10000);
+    CAIRN_RETURN_IF_ERROR(conn->Exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=1073741824;"
+        "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      return Internal("sqlite: " + msg);
+    }
+    return Status::Ok();
+  }
+
+  // A prepared statement for `sql`, compiled once per connection.
+  Result<Stmt> Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        return Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+      }
+      it = cache_.emplace(sql, stmt).first;
+    }
+    return Stmt(it->second, db_);
+  }
+
+  // Bounds the cache (search statements are generated per query shape). Call only when no
+  // statement is borrowed.
+  void TrimCache() {
+    if (cache_.size() <= 512) return;
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    cache_.clear();
+  }
+
+  sqlite3* raw() const { return db_; }
+  int64_t Changes() const { return sqlite3_changes64(db_); }
+  int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace sqlite_internal
+
+using sqlite_internal::Connection;
+using sqlite_internal::Stmt;
+
+namespace {
+
+// Schema migrations, applied in order; PRAGMA user_version records how many have run.
+// Append new steps; never edit a released one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE experiments (
+  experiment_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+);
+CREATE INDEX experiments_by_creation ON experiments (creation_time);
+CREATE TABLE experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID;
+CREATE TABLE runs (
+  run_key INTEGER PRIMARY KEY,
+  run_uuid TEXT NOT NULL UNIQUE,
+  experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  artifact_uri TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  deleted_with_experiment INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time DESC, run_uuid);
+CREATE TABLE params (
+  run_key INTEGER NOT NULL REFERENCES runs (run_key),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_key, key)
+) WITHOUT ROWID;
+CREATE INDEX params_by_value ON params (key, value);
+CREATE TABLE tags (
+  run_key INTEGER NOT NULL REFERENCES runs (run_key),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_key, key)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_value ON tags (key, value);
+-- value is NULL when the latest value is NaN (SQLite has no NaN); is_nan says so.
+CREATE TABLE latest_metrics (
+  run_key INTEGER NOT NULL REFERENCES runs (run_key),
+  key TEXT NOT NULL,
+  value REAL,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  is_nan INTEGER NOT NULL,
+  num_blocks INTEGER NOT NULL,
+  PRIMARY KEY (run_key, key)
+) WITHOUT ROWID;
+CREATE INDEX latest_metrics_by_value ON latest_metrics (key, value);
+-- data packs `count` points of (int64 step, int64 timestamp, float64 value), little-endian.
+CREATE TABLE metric_blocks (
+  run_key INTEGER NOT NULL REFERENCES runs (run_key),
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_key, key, seq)
+);
+CREATE TABLE run_inputs (
+  input_id INTEGER PRIMARY KEY,
+  run_key INTEGER NOT NULL REFERENCES runs (run_key),
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  schema TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  UNIQUE (run_key, name, digest)
+);
+CREATE TABLE run_input_tags (
+  input_id INTEGER NOT NULL REFERENCES run_inputs (input_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (input_id, key)
+) WITHOUT ROWID;
+CREATE TABLE artifacts (
+  path TEXT PRIMARY KEY,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
+constexpr size_t kPointBytes = 24;
+constexpr size_t kMaxIdleReaders = 8;
+// The checkpointer copies the WAL into the database once it holds this many pages (4 MB); the
+// writer checkpoints itself only if the WAL runs far ahead (readers pinning old snapshots).
+constexpr int kCheckpointPages = 1000;
+constexpr int kWriterCheckpointPages = 64000;
+constexpr std::string_view kRunNameTag = "mlflow.runName";
+
+std::optional<int64_t> ParseId(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string StageText(LifecycleStage s) { return std::string(LifecycleStageName(s)); }
+LifecycleStage ParseStage(std::string_view s) {
+  return s == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+}
+
+// MLflow's order of metric points: step, then timestamp, then value (NaN above numbers).
+bool PointGreater(int64_t step_a, int64_t ts_a, double va, int64_t step_b, int64_t ts_b,
+                  double vb) {
+  if (step_a != step_b) return step_a > step_b;
+  if (ts_a != ts_b) return ts_a > ts_b;
+  bool na = std::isnan(va), nb = std::isnan(vb);
+  if (na || nb) return na && !nb;
+  return va > vb;
+}
+
+void PutI64(char* p, int64_t v) { std::memcpy(p, &v, 8); }
+int64_t GetI64(const char* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+double GetF64(const char* p) {
+  double v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// JSON array of integers, bound to `IN (SELECT value FROM json_each(?))`.
+std::string JsonIntArray(const std::vector<int64_t>& keys) {
+  std::string s = "[";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(keys[i]);
+  }
+  s += ']';
+  return s;
+}
+
+// SQL LIKE pattern (% and _) → GLOB pattern, which matches case-sensitively.
+std::string LikeToGlob(std::string_view like) {
+  std::string g;
+  for (char c : like) {
+    switch (c) {
+      case '%': g += '*'; break;
+      case '_': g += '?'; break;
+      case '*': g += "[*]"; break;
+      case '?': g += "[?]"; break;
+      case '[': g += "[[]"; break;
+      default: g += c;
+    }
+  }
+  return g;
+}
+
+// A SQL text with its positional parameters, built for one search.
+struct Sql {
+  using Value = std::variant<int64_t, double, std::string>;
+  std::string text;
+  std::vector<Value> params;
+
+  Sql& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  Sql& Param(Value v) {
+    text += '?';
+    params.push_back(std::move(v));
+    return *this;
+  }
+  void BindTo(Stmt& stmt) const {
+    for (size_t i = 0; i < params.size(); ++i) {
+      int pos = static_cast<int>(i) + 1;
+      std::visit([&](const auto& v) { stmt.Bind(pos, v); }, params[i]);
+    }
+  }
+};
+
+const char* OpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return " = ";
+    case CompareOp::kNe: return " != ";
+    case CompareOp::kLt: return " < ";
+    case CompareOp::kLe: return " <= ";
+    case CompareOp::kGt: return " > ";
+    case CompareOp::kGe: return " >= ";
+    default: return nullptr;
+  }
+}
+
+// Appends `column OP value` for a string-valued column (params, tags, string attributes).
+Status AppendStringCondition(Sql& sql, const std::string& column, const Comparison& c) {
+  if (c.op == CompareOp::kIn || c.op == CompareOp::kNotIn) {
+    const auto* list = std::get_if<std::vector<std::string>>(&c.value);
+    if (list == nullptr) return InvalidArgument("IN needs a list of strings for '" + c.key + "'");
+    if (list->empty()) {
+      sql << (c.op == CompareOp::kIn ? "0" : "1");
+      return Status::Ok();
+    }
+    sql << column << (c.op == CompareOp::kIn ? " IN (" : " NOT IN (");
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (i) sql << ", ";
+      sql.Param((*list)[i]);
+    }
+    sql << ")";
+    return Status::Ok();
+  }
+  const auto* value = std::get_if<std::string>(&c.value);
+  if (value == nullptr) return InvalidArgument("'" + c.key + "' compares with a string");
+  if (c.op == CompareOp::kLike) {
+    sql << column << " GLOB ";
+    sql.Param(LikeToGlob(*value));
+  } else if (c.op == CompareOp::kILike) {
+    sql << column << " LIKE ";
+    sql.Param(*value);
+  } else {
+    sql << column << OpText(c.op);
+    sql.Param(*value);
+  }
+  return Status::Ok();
+}
+
+// Appends `column OP number` for a numeric column.
+Status AppendNumberCondition(Sql& sql, const std::string& column, const Comparison& c,
+                             bool nan_column) {
+  const auto* value = std::get_if<double>(&c.value);
+  const char* op = OpText(c.op);
+  if (value == nullptr || op == nullptr) {
+    return InvalidArgument("'" + c.key + "' supports only = != < <= > >= with a number");
+  }
+  if (std::isnan(*value)) {
+    // NaN equals nothing; stored NaN is NULL.
+    sql << (c.op == CompareOp::kNe ? "1" : "0");
+    return Status::Ok();
+  }
+  if (c.op == CompareOp::kNe && nan_column) {
+    // A stored NaN (NULL) differs from every number.
+    sql << "(" << column << " IS NULL OR " << column << " != ";
+    sql.Param(*value);
+    sql << ")";
+    return Status::Ok();
+  }
+  sql << column << op;
+  sql.Param(*value);
+  return Status::Ok();
+}
+
+struct AttributeColumn {
+  const char* column;
+  bool numeric;
+};
+
+std::optional<AttributeColumn> RunAttribute(std::string_view key) {
+  if (key == "run_id" || key == "run_uuid") return AttributeColumn{"r.run_uuid", false};
+  if (key == "run_name") return AttributeColumn{"r.name", false};
+  if (key == "status") return AttributeColumn{"r.status", false};
+  if (key == "user_id") return AttributeColumn{"r.user_id", false};
+  if (key == "artifact_uri") return AttributeColumn{"r.artifact_uri", false};
+  if (key == "lifecycle_stage") return AttributeColumn{"r.lifecycle_stage", false};
+  if (key == "start_time" || key == "created") return AttributeColumn{"r.start_time", true};
+  if (key == "end_time") return AttributeColumn{"r.end_time", true};
+  if (key == "experiment_id") return AttributeColumn{"r.experiment_id", true};
+  return std::nullopt;
+}
+
+std::optional<AttributeColumn> ExperimentAttribute(std::string_view key) {
+  if (key == "name") return AttributeColumn{"e.name", false};
+  if (key == "experiment_id") return AttributeColumn{"e.experiment_id", true};
+  if (key == "creation_time") return AttributeColumn{"e.creation_time", true};
+  if (key == "last_update_time") return AttributeColumn{"e.last_update_time", true};
+  if (key == "lifecycle_stage") return AttributeColumn{"e.lifecycle_stage", false};
+  if (key == "artifact_location") return AttributeColumn{"e.artifact_location", false};
+  return std::nullopt;
+}
+
+// The run's internal key and whether it is active; kNotFound if there is no such run.
+struct RunRef {
+  int64_t key = 0;
+  bool active = true;
+  int64_t experiment_id = 0;
+};
+
+Result<RunRef> FindRun(Connection& c, std::string_view run_id) {
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT run_key, lifecycle_stage, experiment_id FROM runs "
+                              "WHERE run_uuid = ?"));
+  s.Bind(1, run_id);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return NotFound("Run '" + std::string(run_id) + "' not found");
+  return RunRef{s.Int(0), s.TextView(1) == "active", s.Int(2)};
+}
+
+Result<RunRef> FindActiveRun(Connection& c, std::string_view run_id) {
+  CAIRN_TRY(RunRef run, FindRun(c, run_id));
+  if (!run.active) {
+    return InvalidArgument("The run " + std::string(run_id) +
+                           " must be in the 'active' state. Current state is deleted.");
+  }
+  return run;
+}
+
+struct ExperimentRef {
+  int64_t id = 0;
+  bool active = true;
+  std::string artifact_location;
+};
+
+Result<ExperimentRef> FindExperiment(Connection& c, std::string_view experiment_id) {
+  auto id = ParseId(experiment_id);
+  auto not_found = NotFound("No Experiment with id=" + std::string(experiment_id) + " exists");
+  if (!id) return not_found;
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT lifecycle_stage, artifact_location FROM experiments "
+                              "WHERE experiment_id = ?"));
+  s.Bind(1, *id);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return not_found;
+  return ExperimentRef{*id, s.TextView(0) == "active", s.Text(1)};
+}
+
+// Loads full experiments for `ids`, in that order.
+Result<std::vector<Experiment>> LoadExperiments(Connection& c, const std::vector<int64_t>& ids) {
+  std::vector<Experiment> out(ids.size());
+  if (ids.empty()) return out;
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < ids.size(); ++i) index[ids[i]] = i;
+  std::string json = JsonIntArray(ids);
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT experiment_id, name, artifact_location, lifecycle_stage, "
+                                "creation_time, last_update_time FROM experiments "
+                                "WHERE experiment_id IN (SELECT value FROM json_each(?))"));
+    s.Bind(1, json);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      Experiment& e = out[index.at(s.Int(0))];
+      e.experiment_id = std::to_string(s.Int(0));
+      e.name = s.Text(1);
+      e.artifact_location = s.Text(2);
+      e.lifecycle_stage = ParseStage(s.TextView(3));
+      e.creation_time = s.Int(4);
+      e.last_update_time = s.Int(5);
+    }
+  }
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT experiment_id, key, value FROM experiment_tags "
+                              "WHERE experiment_id IN (SELECT value FROM json_each(?)) "
+                              "ORDER BY experiment_id, key"));
+  s.Bind(1, json);
+  while (true) {
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) break;
+    out[index.at(s.Int(0))].tags.push_back({s.Text(1), s.Text(2)});
+  }
+  return out;
+}
+
+Result<Experiment> LoadExperiment(Connection& c, int64_t id) {
+  CAIRN_TRY(std::vector<Experiment> v, LoadExperiments(c, {id}));
+  if (v[0].experiment_id.empty()) return NotFound("No Experiment with id=" + std::to_string(id));
+  return std::move(v[0]);
+}
+
+Result<RunInfo> ReadRunInfo(Stmt& s) {
+  RunInfo info;
+  info.run_id = s.Text(1);
+  info.experiment_id = std::to_string(s.Int(2));
+  info.run_name = s.Text(3);
+  info.user_id = s.Text(4);
+  auto status = ParseRunStatus(s.TextView(5));
+  if (!status) return Internal("bad run status in database: " + s.Text(5));
+  info.status = *status;
+  info.start_time = s.Int(6);
+  if (!s.IsNull(7)) info.end_time = s.Int(7);
+  info.artifact_uri = s.Text(8);
+  info.lifecycle_stage = ParseStage(s.TextView(9));
+  return info;
+}
+
+constexpr const char* kRunColumns =
+    "run_key, run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+    "artifact_uri, lifecycle_stage";
+
+// Loads full runs (info, latest metrics, params, tags, inputs) for `keys`, in that order, with
+// one query per table.
+Result<std::vector<Run>> LoadRuns(Connection& c, const std::vector<int64_t>& keys) {
+  std::vector<Run> out(keys.size());
+  if (keys.empty()) return out;
+  std::unordered_map<int64_t, size_t> index;
+  index.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) index[keys[i]] = i;
+  std::string json = JsonIntArray(keys);
+  {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kRunColumns +
+                                " FROM runs WHERE run_key IN (SELECT value FROM json_each(?))"));
+    s.Bind(1, json);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      CAIRN_TRY(out[index.at(s.Int(0))].info, ReadRunInfo(s));
+    }
+  }
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT run_key, key, value, timestamp, step, is_nan "
+                                "FROM latest_metrics WHERE run_key IN "
+                                "(SELECT value FROM json_each(?)) ORDER BY run_key, key"));
+    s.Bind(1, json);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      Metric m;
+      m.key = s.Text(1);
+      m.value = s.Int(5) ? std::numeric_limits<double>::quiet_NaN() : s.Double(2);
+      m.timestamp = s.Int(3);
+      m.step = s.Int(4);
+      out[index.at(s.Int(0))].metrics.push_back(std::move(m));
+    }
+  }
+  for (const char* table : {"params", "tags"}) {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT run_key, key, value FROM ") + table +
+                                " WHERE run_key IN (SELECT value FROM json_each(?)) "
+                                "ORDER BY run_key, key"));
+    s.Bind(1, json);
+    bool params = table[0] == 'p';
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      Run& run = out[index.at(s.Int(0))];
+      if (params) {
+        run.params.push_back({s.Text(1), s.Text(2)});
+      } else {
+        run.tags.push_back({s.Text(1), s.Text(2)});
+      }
+    }
+  }
+  {
+    CAIRN_TRY(Stmt s, c.Prepare(
+                          "SELECT i.run_key, i.input_id, i.name, i.digest, i.source_type, "
+                          "i.source, i.schema, i.profile, t.key, t.value FROM run_inputs i "
+                          "LEFT JOIN run_input_tags t ON t.input_id = i.input_id "
+                          "WHERE i.run_key IN (SELECT value FROM json_each(?)) "
+                          "ORDER BY i.run_key, i.input_id, t.key"));
+    s.Bind(1, json);
+    int64_t last_input = -1;
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      Run& run = out[index.at(s.Int(0))];
+      if (s.Int(1) != last_input) {
+        last_input = s.Int(1);
+        DatasetInput in;
+        in.name = s.Text(2);
+        in.digest = s.Text(3);
+        in.source_type = s.Text(4);
+        in.source = s.Text(5);
+        in.schema = s.Text(6);
+        in.profile = s.Text(7);
+        run.inputs.push_back(std::move(in));
+      }
+      if (!s.IsNull(8)) run.inputs.back().tags.push_back({s.Text(8), s.Text(9)});
+    }
+  }
+  return out;
+}
+
+Result<Run> LoadRun(Connection& c, int64_t key) {
+  CAIRN_TRY(std::vector<Run> runs, LoadRuns(c, {key}));
+  if (runs[0].info.run_id.empty()) return Internal("run vanished");
+  return std::move(runs[0]);
+}
+
+Status UpsertRunTag(Connection& c, int64_t run_key, std::string_view key,
+                    std::string_view value) {
+  CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO tags (run_key, key, value) VALUES (?, ?, ?) "
+                              "ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value"));
+  s.Bind(1, run_key).Bind(2, key).Bind(3, value);
+  return s.Run();
+}
+
+}  // namespace
+
+// --- lifecycle ----------------------------------------------------------------------------------
+
+SqliteMetadataStore::SqliteMetadataStore(std::string db_path, const Clock& clock,
+                                         std::string artifact_root,
+                                         std::unique_ptr<Connection> writer)
+    : db_path_(std::move(db_path)),
+      clock_(clock),
+      artifact_root_(std::move(artifact_root)),
+      writer_(std::move(writer)) {}
+
+SqliteMetadataStore::~SqliteMetadataStore() {
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  std::lock_guard lock(write_mu_);
+  if (writer_) sqlite3_wal_hook(writer_->raw(), nullptr, nullptr);
+  idle_readers_.clear();
+  writer_.reset();  // the last connection to close checkpoints and removes the WAL
+}
+
+int SqliteMetadataStore::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* store = static_cast<SqliteMetadataStore*>(self);
+  if (pages >= kWriterCheckpointPages) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard lock(store->checkpoint_mu_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteMetadataStore::CheckpointLoop(std::unique_ptr<Connection> conn) {
+  std::unique_lock lock(checkpoint_mu_);
+  while (true) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || stopping_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: copies what it can without blocking the writer or readers.
+    sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
+}
+
+int SqliteMetadataStore::LatestSchemaVersion() { return kNumMigrations; }
+
+Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::Open(
+    const std::string& db_path, const Clock& clock, std::string default_artifact_root) {
+  CAIRN_TRY(auto writer, Connection::Open(db_path));
+  while (default_artifact_root.size() > 1 && default_artifact_root.back() == '/' &&
+         default_artifact_root[default_artifact_root.size() - 2] != '/') {
+    default_artifact_root.pop_back();
+  }
+  auto store = std::unique_ptr<SqliteMetadataStore>(
+      new SqliteMetadataStore(db_path, clock, std::move(default_artifact_root),
+                              std::move(writer)));
+  Status status = store->Write([&](Connection& c) -> Status {
+    int version = 0;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("PRAGMA user_version"));
+      CAIRN_TRY(bool row, s.Step());
+      if (row) version = static_cast<int>(s.Int(0));
+    }
+    if (version > kNumMigrations) {
+      return FailedPrecondition("database " + db_path + " has schema version " +
+                                std::to_string(version) + ", newer than this build's " +
+                                std::to_string(kNumMigrations));
+    }
+    for (int v = version; v < kNumMigrations; ++v) {
+      CAIRN_RETURN_IF_ERROR(c.Exec(kMigrations[v]));
+    }
+    if (version != kNumMigrations) {
+      CAIRN_RETURN_IF_ERROR(
+          c.Exec(("PRAGMA user_version = " + std::to_string(kNumMigrations)).c_str()));
+    }
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT OR IGNORE INTO experiments (experiment_id, name, "
+                                "artifact_location, lifecycle_stage, creation_time, "
+                                "last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)"));
+    int64_t now = store->clock_.NowMillis();
+    s.Bind(1, store->artifact_root_ + "/0").Bind(2, now).Bind(3, now);
+    return s.Run();
+  });
+  if (!status.ok()) return status;
+  CAIRN_TRY(auto checkpoint_conn, Connection::Open(db_path));
+  SqliteMetadataStore* raw = store.get();
+  raw->checkpointer_ = std::thread(
+      [raw, conn = std::move(checkpoint_conn)]() mutable { raw->CheckpointLoop(std::move(conn)); });
+  sqlite3_wal_hook(raw->writer_->raw(), &SqliteMetadataStore::OnWalCommit, raw);
+  return store;
+}
+
+Result<int> SqliteMetadataStore::SchemaVersion() {
+  int version = 0;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("PRAGMA user_version"));
+    CAIRN_TRY(bool row, s.Step());
+    if (row) version = static_cast<int>(s.Int(0));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return version;
+}
+
+Status SqliteMetadataStore::Write(const std::function<Status(Connection&)>& fn) {
+  std::lock_guard lock(write_mu_);
+  Connection& c = *writer_;
+  c.TrimCache();
+  {
+    CAIRN_TRY(Stmt begin, c.Prepare("BEGIN IMMEDIATE"));
+    CAIRN_RETURN_IF_ERROR(begin.Run());
+  }
+  Status status = fn(c);
+  if (status.ok()) {
+    CAIRN_TRY(Stmt commit, c.Prepare("COMMIT"));
+    status = commit.Run();
+    if (status.ok()) return status;
+  }
+  (void)c.Exec("ROLLBACK");
+  return status;
+}
+
+Status SqliteMetadataStore::Read(const std::function<Status(Connection&)>& fn) {
+  std::unique_ptr<Connection> conn;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!conn) {
+    CAIRN_TRY(conn, Connection::Open(db_path_));
+  }
+  conn->TrimCache();
+  Status status;
+  {
+    CAIRN_TRY(Stmt begin, conn->Prepare("BEGIN"));
+    status = begin.Run();
+  }
+  if (status.ok()) {
+    status = fn(*conn);
+    CAIRN_TRY(Stmt end, conn->Prepare("COMMIT"));
+    Status end_status = end.Run();
+    if (status.ok()) status = end_status;
+  }
+  std::lock_guard lock(pool_mu_);
+  if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
+  return status;
+}
+
+// --- experiments --------------------------------------------------------------------------------
+
+Result<std::string> SqliteMetadataStore::CreateExperiment(const NewExperiment& experiment) {
+  std::string id_text;
+  Status status = Write([&](Connection& c) -> Status {
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM experiments WHERE name = ?"));
+      s.Bind(1, experiment.name);
+      CAIRN_TRY(bool taken, s.Step());
+      if (taken) {
+        return AlreadyExists("Experiment '" + experiment.name + "' already exists.");
+      }
+    }
+    int64_t id = 0;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT COALESCE(MAX(experiment_id) + 1, 0) FROM experiments"));
+      CAIRN_TRY(bool row, s.Step());
+      if (row) id = s.Int(0);
+    }
+    id_text = std::to_string(id);
+    int64_t created = experiment.creation_time ? experiment.creation_time : clock_.NowMillis();
+    std::string location = experiment.artifact_location.empty()
+                               ? artifact_root_ + "/" + id_text
+                               : experiment.artifact_location;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO experiments (experiment_id, name, "
+                                  "artifact_location, lifecycle_stage, creation_time, "
+                                  "last_update_time) VALUES (?, ?, ?, 'active', ?, ?)"));
+      s.Bind(1, id).Bind(2, experiment.name).Bind(3, location).Bind(4, created).Bind(5, created);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    for (const Tag& tag : experiment.tags) {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO experiment_tags (experiment_id, key, value) "
+                                  "VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) "
+                                  "DO UPDATE SET value = excluded.value"));
+      s.Bind(1, id).Bind(2, tag.key).Bind(3, tag.value);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return id_text;
+}
+
+Result<Experiment> SqliteMetadataStore::GetExperiment(std::string_view experiment_id) {
+  std::optional<Experiment> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(ExperimentRef ref, FindExperiment(c, experiment_id));
+    CAIRN_TRY(out, LoadExperiment(c, ref.id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<Experiment> SqliteMetadataStore::GetExperimentByName(std::string_view name) {
+  std::optional<Experiment> out;
+  Status status = Read([&](Connection& c) -> Status {
+    int64_t id;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT experiment_id FROM experiments WHERE name = ?"));
+      s.Bind(1, name);
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) {
+        return NotFound("Could not find experiment with name '" + std::string(name) + "'");
+      }
+      id = s.Int(0);
+    }
+    CAIRN_TRY(out, LoadExperiment(c, id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::RenameExperiment(std::string_view experiment_id,
+                                             std::string_view new_name, int64_t time) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ExperimentRef ref, FindExperiment(c, experiment_id));
+    if (!ref.active) {
+      return InvalidArgument("Cannot rename a non-active experiment " + std::string(experiment_id));
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT experiment_id FROM experiments WHERE name = ?"));
+      s.Bind(1, new_name);
+      CAIRN_TRY(bool row, s.Step());
+      if (row && s.Int(0) != ref.id) {
+        return AlreadyExists("Experiment '" + std::string(new_name) + "' already exists.");
+      }
+    }
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE experiments SET name = ?, last_update_time = ? "
+                                "WHERE experiment_id = ?"));
+    s.Bind(1, new_name).Bind(2, time ? time : clock_.NowMillis()).Bind(3, ref.id);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::SetExperimentLifecycle(std::string_view experiment_id,
+                                                   LifecycleStage stage, int64_t time) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ExperimentRef ref, FindExperiment(c, experiment_id));
+    if (ref.active == (stage == LifecycleStage::kActive)) return Status::Ok();
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE experiments SET lifecycle_stage = ?, "
+                                  "last_update_time = ? WHERE experiment_id = ?"));
+      s.Bind(1, StageText(stage)).Bind(2, time ? time : clock_.NowMillis()).Bind(3, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    // Deleting marks the active runs as deleted with the experiment; restoring brings back
+    // exactly those (runs deleted on their own stay deleted).
+    CAIRN_TRY(Stmt s, c.Prepare(
+                          stage == LifecycleStage::kDeleted
+                              ? "UPDATE runs SET lifecycle_stage = 'deleted', "
+                                "deleted_with_experiment = 1 WHERE experiment_id = ? AND "
+                                "lifecycle_stage = 'active'"
+                              : "UPDATE runs SET lifecycle_stage = 'active', "
+                                "deleted_with_experiment = 0 WHERE experiment_id = ? AND "
+                                "deleted_with_experiment = 1"));
+    s.Bind(1, ref.id);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::SetExperimentTag(std::string_view experiment_id, const Tag& tag) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ExperimentRef ref, FindExperiment(c, experiment_id));
+    if (!ref.active) {
+      return InvalidArgument("The experiment " + std::string(experiment_id) +
+                             " must be in the 'active' state.");
+    }
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO experiment_tags (experiment_id, key, value) "
+                                "VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) "
+                                "DO UPDATE SET value = excluded.value"));
+    s.Bind(1, ref.id).Bind(2, tag.key).Bind(3, tag.value);
+    return s.Run();
+  });
+}
+
+Result<ExperimentPage> SqliteMetadataStore::SearchExperiments(const ExperimentQuery& query) {
+  Sql sql;
+  sql << "SELECT e.experiment_id FROM experiments e";
+  int alias = 0;
+  // Joins come first in the text, so their parameters must be bound first: build joins and
+  // conditions in two passes over the filter.
+  for (const Comparison& c : query.filter) {
+    if (c.kind == EntityKind::kTag) {
+      std::string a = "t" + std::to_string(alias++);
+      sql << " JOIN experiment_tags " << a << " ON " << a << ".experiment_id = e.experiment_id AND "
+          << a << ".key = ";
+      sql.Param(c.key);
+    } else if (c.kind != EntityKind::kAttribute) {
+      return InvalidArgument("experiments can be filtered on attributes and tags only");
+    }
+  }
+  sql << " WHERE 1";
+  alias = 0;
+  for (const Comparison& c : query.filter) {
+    sql << " AND ";
+    if (c.kind == EntityKind::kTag) {
+      std::string a = "t" + std::to_string(alias++);
+      CAIRN_RETURN_IF_ERROR(AppendStringCondition(sql, a + ".value", c));
+    } else {
+      auto attr = ExperimentAttribute(c.key);
+      if (!attr) return InvalidArgument("Invalid attribute key '" + c.key + "'");
+      if (attr->numeric) {
+        CAIRN_RETURN_IF_ERROR(AppendNumberCondition(sql, attr->column, c, false));
+      } else {
+        CAIRN_RETURN_IF_ERROR(AppendStringCondition(sql, attr->column, c));
+      }
+    }
+  }
+  if (query.view_type == ViewType::kActiveOnly) sql << " AND e.lifecycle_stage = 'active'";
+  if (query.view_type == ViewType::kDeletedOnly) sql << " AND e.lifecycle_stage = 'deleted'";
+  sql << " ORDER BY ";
+  for (const OrderKey& o : query.order_by) {
+    if (o.kind != EntityKind::kAttribute) {
+      return InvalidArgument("experiments can be ordered by attributes only");
+    }
+    auto attr = ExperimentAttribute(o.key);
+    if (!attr) return InvalidArgument("Invalid order_by key '" + o.key + "'");
+    sql << attr->column << (o.ascending ? " ASC, " : " DESC, ");
+  }
+  sql << "e.creation_time DESC, e.experiment_id ASC LIMIT ";
+  sql.Param(std::max<int64_t>(query.max_results, 0) + 1);
+  sql << " OFFSET ";
+  sql.Param(std::max<int64_t>(query.offset, 0));
+
+  ExperimentPage page;
+  Status status = Read([&](Connection& c) -> Status {
+    std::vector<int64_t> ids;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(sql.text));
+      sql.BindTo(s);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        ids.push_back(s.Int(0));
+      }
+    }
+    if (static_cast<int64_t>(ids.size()) > query.max_results) {
+      page.has_more = true;
+      ids.resize(std::max<int64_t>(query.max_results, 0));
+    }
+    CAIRN_TRY(page.experiments, LoadExperiments(c, ids));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+// --- runs ---------------------------------------------------------------------------------------
+
+Result<Run> SqliteMetadataStore::CreateRun(const NewRun& run) {
+  std::optional<Run> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ExperimentRef exp, FindExperiment(c, run.experiment_id));
+    if (!exp.active) {
+      return InvalidArgument("The experiment " + run.experiment_id +
+                             " must be in the 'active' state.");
+    }
+    std::string run_name = run.run_name;
+    for (const Tag& tag : run.tags) {
+      if (tag.key != kRunNameTag) continue;
+      if (run_name.empty()) {
+        run_name = tag.value;
+      } else if (tag.value != run_name) {
+        return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are "
+                               "specified, but with different values.");
+      }
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM runs WHERE run_uuid = ?"));
+      s.Bind(1, run.run_id);
+      CAIRN_TRY(bool taken, s.Step());
+      if (taken) return AlreadyExists("Run '" + run.run_id + "' already exists");
+    }
+    int64_t run_key;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO runs (run_uuid, experiment_id, name, user_id, "
+                                  "status, start_time, end_time, artifact_uri, lifecycle_stage) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 'active')"));
+      s.Bind(1, run.run_id)
+          .Bind(2, exp.id)
+          .Bind(3, run_name)
+          .Bind(4, run.user_id)
+          .Bind(5, RunStatusName(run.status))
+          .Bind(6, run.start_time ? run.start_time : clock_.NowMillis())
+          .Bind(7, exp.artifact_location + "/" + run.run_id + "/artifacts");
+      CAIRN_RETURN_IF_ERROR(s.Run());
+      run_key = c.LastInsertRowid();
+    }
+    for (const Tag& tag : run.tags) {
+      CAIRN_RETURN_IF_ERROR(UpsertRunTag(c, run_key, tag.key, tag.value));
+    }
+    if (!run_name.empty()) CAIRN_RETURN_IF_ERROR(UpsertRunTag(c, run_key, kRunNameTag, run_name));
+    CAIRN_TRY(out, LoadRun(c, run_key));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<Run> SqliteMetadataStore::GetRun(std::string_view run_id) {
+  std::optional<Run> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef ref, FindRun(c, run_id));
+    CAIRN_TRY(out, LoadRun(c, ref.key));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<RunInfo> SqliteMetadataStore::UpdateRun(const RunUpdate& update) {
+  std::optional<RunInfo> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef ref, FindActiveRun(c, update.run_id));
+    if (update.status) {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE runs SET status = ? WHERE run_key = ?"));
+      s.Bind(1, RunStatusName(*update.status)).Bind(2, ref.key);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    if (update.end_time) {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE runs SET end_time = ? WHERE run_key = ?"));
+      s.Bind(1, *update.end_time).Bind(2, ref.key);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    if (update.run_name) {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE runs SET name = ? WHERE run_key = ?"));
+      s.Bind(1, *update.run_name).Bind(2, ref.key);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+      CAIRN_RETURN_IF_ERROR(UpsertRunTag(c, ref.key, kRunNameTag, *update.run_name));
+    }
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kRunColumns +
+                                " FROM runs WHERE run_key = ?"));
+    s.Bind(1, ref.key);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) return Internal("run vanished");
+    CAIRN_TRY(out, ReadRunInfo(s));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::SetRunLifecycle(std::string_view run_id, LifecycleStage stage) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef ref, FindRun(c, run_id));
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE runs SET lifecycle_stage = ?, "
+                                "deleted_with_experiment = 0 WHERE run_key = ?"));
+    s.Bind(1, StageText(stage)).Bind(2, ref.key);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
+                                     const std::vector<Param>& params,
+                                     const std::vector<Tag>& tags) {
+  // Conflicts within the batch are found before touching the database.
+  for (size_t i = 0; i < params.size(); ++i) {
+    for (size_t j = i + 1; j < params.size() && params.size() <= 128; ++j) {
+      if (params[i].key == params[j].key && params[i].value != params[j].value) {
+        return InvalidArgument("Duplicate parameter key '" + params[i].key +
+                               "' with different values in one batch");
+      }
+    }
+  }
+  if (params.size() > 128) {
+    std::unordered_map<std::string_view, std::string_view> seen;
+    for (const Param& p : params) {
+      auto [it, inserted] = seen.emplace(p.key, p.value);
+      if (!inserted && it->second != p.value) {
+        return InvalidArgument("Duplicate parameter key '" + p.key +
+                               "' with different values in one batch");
+      }
+    }
+  }
+  // Group the metrics by key, keeping logged order within a key.
+  std::vector<std::string_view> keys;
+  std::vector<std::vector<uint32_t>> groups;
+  {
+    std::unordered_map<std::string_view, size_t> group_of;
+    for (uint32_t i = 0; i < metrics.size(); ++i) {
+      auto [it, inserted] = group_of.emplace(metrics[i].key, keys.size());
+      if (inserted) {
+        keys.push_back(metrics[i].key);
+        groups.emplace_back();
+      }
+      groups[it->second].push_back(i);
+    }
+  }
+  std::string block;
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef run, FindActiveRun(c, run_id));
+    for (const Param& p : params) {
+      CAIRN_TRY(Stmt ins, c.Prepare("INSERT INTO params (run_key, key, value) VALUES (?, ?, ?) "
+                                    "ON CONFLICT (run_key, key) DO NOTHING"));
+      ins.Bind(1, run.key).Bind(2, p.key).Bind(3, p.value);
+      CAIRN_RETURN_IF_ERROR(ins.Run());
+      if (c.Changes() == 1) continue;
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT value FROM params WHERE run_key = ? AND key = ?"));
+      s.Bind(1, run.key).Bind(2, p.key);
+      CAIRN_TRY(bool row, s.Step());
+      if (row && s.TextView(0) != p.value) {
+        return InvalidArgument("Changing param values is not allowed. Param with key='" + p.key +
+                               "' was already logged with value='" + s.Text(0) +
+                               "' for run ID='" + std::string(run_id) +
+                               "'. Attempted logging new value '" + p.value + "'.");
+      }
+    }
+    for (const Tag& t : tags) {
+      CAIRN_RETURN_IF_ERROR(UpsertRunTag(c, run.key, t.key, t.value));
+      if (t.key == kRunNameTag) {
+        CAIRN_TRY(Stmt s, c.Prepare("UPDATE runs SET name = ? WHERE run_key = ?"));
+        s.Bind(1, t.value).Bind(2, run.key);
+        CAIRN_RETURN_IF_ERROR(s.Run());
+      }
+    }
+    for (size_t g = 0; g < keys.size(); ++g) {
+      const std::vector<uint32_t>& points = groups[g];
+      bool have_latest = false;
+      int64_t num_blocks = 0;
+      int64_t best_step = 0, best_ts = 0;
+      double best_value = 0;
+      {
+        CAIRN_TRY(Stmt s, c.Prepare("SELECT value, timestamp, step, is_nan, num_blocks "
+                                    "FROM latest_metrics WHERE run_key = ? AND key = ?"));
+        s.Bind(1, run.key).Bind(2, keys[g]);
+        CAIRN_TRY(bool row, s.Step());
+        if (row) {
+          have_latest = true;
+          best_value = s.Int(3) ? std::numeric_limits<double>::quiet_NaN() : s.Double(0);
+          best_ts = s.Int(1);
+          best_step = s.Int(2);
+          num_blocks = s.Int(4);
+        }
+      }
+      bool changed = !have_latest;
+      block.resize(points.size() * kPointBytes);
+      char* p = block.data();
+      for (uint32_t i : points) {
+        const Metric& m = metrics[i];
+        PutI64(p, m.step);
+        PutI64(p + 8, m.timestamp);
+        std::memcpy(p + 16, &m.value, 8);
+        p += kPointBytes;
+        if (!have_latest ||
+            PointGreater(m.step, m.timestamp, m.value, best_step, best_ts, best_value)) {
+          have_latest = true;
+          changed = true;
+          best_step = m.step;
+          best_ts = m.timestamp;
+          best_value = m.value;
+        }
+      }
+      {
+        CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO metric_blocks (run_key, key, seq, count, data) "
+                                    "VALUES (?, ?, ?, ?, ?)"));
+        s.Bind(1, run.key)
+            .Bind(2, keys[g])
+            .Bind(3, num_blocks)
+            .Bind(4, static_cast<int64_t>(points.size()))
+            .BindBlob(5, block);
+        CAIRN_RETURN_IF_ERROR(s.Run());
+      }
+      CAIRN_TRY(Stmt s, c.Prepare(
+                            "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, "
+                            "is_nan, num_blocks) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) "
+                            "ON CONFLICT (run_key, key) DO UPDATE SET num_blocks = num_blocks + 1, "
+                            "value = CASE WHEN ?7 THEN ?3 ELSE value END, "
+                            "timestamp = CASE WHEN ?7 THEN ?4 ELSE timestamp END, "
+                            "step = CASE WHEN ?7 THEN ?5 ELSE step END, "
+                            "is_nan = CASE WHEN ?7 THEN ?6 ELSE is_nan END"));
+      s.Bind(1, run.key).Bind(2, keys[g]);
+      if (std::isnan(best_value)) {
+        s.BindNull(3);
+      } else {
+        s.Bind(3, best_value);
+      }
+      s.Bind(4, best_ts).Bind(5, best_step).Bind(6, std::isnan(best_value) ? 1 : 0);
+      s.Bind(7, changed ? 1 : 0);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteMetadataStore::DeleteTag(std::string_view run_id, std::string_view key) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef run, FindActiveRun(c, run_id));
+    CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM tags WHERE run_key = ? AND key = ?"));
+    s.Bind(1, run.key).Bind(2, key);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    if (c.Changes() == 0) {
+      return NotFound("No tag with name: " + std::string(key) + " in run with id " +
+                      std::string(run_id));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteMetadataStore::LogInputs(std::string_view run_id,
+                                      const std::vector<DatasetInput>& inputs) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef run, FindActiveRun(c, run_id));
+    for (const DatasetInput& in : inputs) {
+      {
+        CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO run_inputs (run_key, name, digest, source_type, "
+                                    "source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (run_key, name, digest) DO NOTHING"));
+        s.Bind(1, run.key)
+            .Bind(2, in.name)
+            .Bind(3, in.digest)
+            .Bind(4, in.source_type)
+            .Bind(5, in.source)
+            .Bind(6, in.schema)
+            .Bind(7, in.profile);
+        CAIRN_RETURN_IF_ERROR(s.Run());
+      }
+      if (c.Changes() == 0) continue;
+      int64_t input_id = c.LastInsertRowid();
+      for (const Tag& t : in.tags) {
+        CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO run_input_tags (input_id, key, value) "
+                                    "VALUES (?, ?, ?) ON CONFLICT (input_id, key) "
+                                    "DO UPDATE SET value = excluded.value"));
+        s.Bind(1, input_id).Bind(2, t.key).Bind(3, t.value);
+        CAIRN_RETURN_IF_ERROR(s.Run());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<MetricHistoryPage> SqliteMetadataStore::GetMetricHistory(std::string_view run_id,
+                                                                std::string_view key,
+                                                                int64_t offset,
+                                                                int64_t max_results) {
+  MetricHistoryPage page;
+  int64_t limit = max_results > 0 ? max_results : std::numeric_limits<int64_t>::max();
+  int64_t skip = std::max<int64_t>(offset, 0);
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(RunRef run, FindRun(c, run_id));
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT count, data FROM metric_blocks "
+                                "WHERE run_key = ? AND key = ? ORDER BY seq"));
+    s.Bind(1, run.key).Bind(2, key);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      int64_t count = s.Int(0);
+      if (skip >= count) {
+        skip -= count;
+        continue;
+      }
+      if (static_cast<int64_t>(page.metrics.size()) >= limit) {
+        page.has_more = true;
+        break;
+      }
+      std::string_view data = s.Blob(1);
+      if (data.size() != static_cast<size_t>(count) * kPointBytes) {
+        return DataLoss("corrupt metric block for run " + std::string(run_id));
+      }
+      for (int64_t i = skip; i < count; ++i) {
+        if (static_cast<int64_t>(page.metrics.size()) >= limit) {
+          page.has_more = true;
+          break;
+        }
+        const char* p = data.data() + i * kPointBytes;
+        page.metrics.push_back(Metric{std::string(key), GetF64(p + 16), GetI64(p + 8), GetI64(p)});
+      }
+      skip = 0;
+      if (page.has_more) break;
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
+  Sql sql;
+  sql << "SELECT r.run_key FROM runs r";
+  // Joins first (their parameters precede the WHERE clause's in the text).
+  int alias = 0;
+  auto table_of = [](EntityKind kind) -> const char* {
+    switch (kind) {
+      case EntityKind::kMetric: return "latest_metrics";
+      case EntityKind::kParam: return "params";
+      case EntityKind::kTag: return "tags";
+      default: return nullptr;
+    }
+  };
+  for (const Comparison& c : query.filter) {
+    const char* table = table_of(c.kind);
+    if (table == nullptr) continue;
+    std::string a = "f" + std::to_string(alias++);
+    sql << " JOIN " << table << " " << a << " ON " << a << ".run_key = r.run_key AND " << a
+        << ".key = ";
+    sql.Param(c.key);
+  }
+  alias = 0;
+  for (const OrderKey& o : query.order_by) {
+    const char* table = table_of(o.kind);
+    if (table == nullptr) continue;
+    std::string a = "o" + std::to_string(alias++);
+    sql << " LEFT JOIN " << table << " " << a << " ON " << a << ".run_key = r.run_key AND " << a
+        << ".key = ";
+    sql.Param(o.key);
+  }
+  sql << " WHERE 1";
+  if (!query.experiment_ids.empty()) {
+    sql << " AND r.experiment_id IN (";
+    bool any = false;
+    for (const std::string& id : query.experiment_ids) {
+      auto parsed = ParseId(id);
+      if (!parsed) continue;
+      if (any) sql << ", ";
+      sql.Param(*parsed);
+      any = true;
+    }
+    if (!any) sql << "NULL";
+    sql << ")";
+  }
+  if (query.view_type == ViewType::kActiveOnly) sql << " AND r.lifecycle_stage = 'active'";
+  if (query.view_type == ViewType::kDeletedOnly) sql << " AND r.lifecycle_stage = 'deleted'";
+  alias = 0;
+  for (const Comparison& c : query.filter) {
+    sql << " AND ";
+    if (c.kind == EntityKind::kAttribute) {
+      auto attr = RunAttribute(c.key);
+      if (!attr) return InvalidArgument("Invalid attribute key '" + c.key + "'");
+      if (attr->numeric) {
+        CAIRN_RETURN_IF_ERROR(AppendNumberCondition(sql, attr->column, c, false));
+      } else {
+        CAIRN_RETURN_IF_ERROR(AppendStringCondition(sql, attr->column, c));
+      }
+      continue;
+    }
+    std::string column = "f" + std::to_string(alias++) + ".value";
+    if (c.kind == EntityKind::kMetric) {
+      CAIRN_RETURN_IF_ERROR(AppendNumberCondition(sql, column, c, true));
+    } else {
+      CAIRN_RETURN_IF_ERROR(AppendStringCondition(sql, column, c));
+    }
+  }
+  sql << " ORDER BY ";
+  alias = 0;
+  for (const OrderKey& o : query.order_by) {
+    const char* dir = o.ascending ? " ASC, " : " DESC, ";
+    if (o.kind == EntityKind::kAttribute) {
+      auto attr = RunAttribute(o.key);
+      if (!attr) return InvalidArgument("Invalid order_by key '" + o.key + "'");
+      sql << attr->column << " IS NULL, " << attr->column << dir;
+      continue;
+    }
+    std::string a = "o" + std::to_string(alias++);
+    if (o.kind == EntityKind::kMetric) {
+      // Numbers, then NaN, then runs without the metric — in both directions.
+      sql << "CASE WHEN " << a << ".run_key IS NULL THEN 2 WHEN " << a << ".is_nan THEN 1 "
+          << "ELSE 0 END, " << a << ".value" << dir;
+    } else {
+      sql << a << ".value IS NULL, " << a << ".value" << dir;
+    }
+  }
+  sql << "r.start_time DESC, r.run_uuid ASC LIMIT ";
+  sql.Param(std::max<int64_t>(query.max_results, 0) + 1);
+  sql << " OFFSET ";
+  sql.Param(std::max<int64_t>(query.offset, 0));
+
+  RunPage page;
+  Status status = Read([&](Connection& c) -> Status {
+    std::vector<int64_t> keys;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(sql.text));
+      sql.BindTo(s);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        keys.push_back(s.Int(0));
+      }
+    }
+    if (static_cast<int64_t>(keys.size()) > query.max_results) {
+      page.has_more = true;
+      keys.resize(std::max<int64_t>(query.max_results, 0));
+    }
+    CAIRN_TRY(page.runs, LoadRuns(c, keys));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+// --- artifact index -----------------------------------------------------------------------------
+
+namespace {
+
+// The smallest string greater than every string starting with `prefix` + '/'.
+std::string SubtreeEnd(std::string_view dir) { return std::string(dir) + '0'; }  // '0' = '/' + 1
+
+}  // namespace
+
+Status SqliteMetadataStore::PutArtifact(const ArtifactEntry& entry) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO artifacts (path, digest, size, mtime) "
+                                "VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+                                "digest = excluded.digest, size = excluded.size, "
+                                "mtime = excluded.mtime"));
+    s.Bind(1, entry.path).Bind(2, entry.digest).Bind(3, entry.size).Bind(4, clock_.NowMillis());
+    return s.Run();
+  });
+}
+
+Result<ArtifactEntry> SqliteMetadataStore::GetArtifact(std::string_view path) {
+  std::optional<ArtifactEntry> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT digest, size FROM artifacts WHERE path = ?"));
+    s.Bind(1, path);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) return NotFound("No artifact at '" + std::string(path) + "'");
+    out = ArtifactEntry{std::string(path), false, s.Int(1), s.Text(0)};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<ArtifactEntry>> SqliteMetadataStore::ListArtifacts(std::string_view dir) {
+  std::string prefix(dir);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  const std::string end = prefix.empty() ? std::string() : SubtreeEnd(prefix);
+  if (!prefix.empty()) prefix += '/';
+  std::vector<ArtifactEntry> out;
+  Status status = Read([&](Connection& c) -> Status {
+    // Walk the subtree in path order; on meeting a deeper path, emit its first component as a
+    // directory and seek past that directory's whole subtree.
+    std::string from = prefix;
+    while (true) {
+      CAIRN_TRY(Stmt s, c.Prepare(end.empty()
+                                      ? "SELECT path, digest, size FROM artifacts "
+                                        "WHERE path >= ?1 AND ?2 = '' ORDER BY path"
+                                      : "SELECT path, digest, size FROM artifacts "
+                                        "WHERE path >= ?1 AND path < ?2 ORDER BY path"));
+      s.Bind(1, from).Bind(2, end);
+      bool reseek = false;
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        std::string_view path = s.TextView(0);
+        std::string_view rest = path.substr(prefix.size());
+        size_t slash = rest.find('/');
+        if (slash == std::string_view::npos) {
+          out.push_back(ArtifactEntry{std::string(path), false, s.Int(2), s.Text(1)});
+          continue;
+        }
+        std::string sub = prefix + std::string(rest.substr(0, slash));
+        out.push_back(ArtifactEntry{sub, true, 0, ""});
+        from = SubtreeEnd(sub);
+        reseek = true;
+        break;
+      }
+      if (!reseek) break;
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  std::sort(out.begin(), out.end(),
+            [](const ArtifactEntry& a, const ArtifactEntry& b) { return a.path < b.path; });
+  return out;
+}
+
+Status SqliteMetadataStore::DeleteArtifacts(std::string_view path) {
+  std::string p(path);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  return Write([&](Connection& c) -> Status {
+    int64_t removed = 0;
+    if (p.empty()) {
+      CAIRN_RETURN_IF_ERROR(c.Exec("DELETE FROM artifacts"));
+      removed = c.Changes();
+    } else {
+      CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM artifacts WHERE path = ?1 OR "
+                                  "(path >= ?2 AND path < ?3)"));
+      s.Bind(1, p).Bind(2, p + "/").Bind(3, SubtreeEnd(p));
+      CAIRN_RETURN_IF_ERROR(s.Run());
+      removed = c.Changes();
+    }
+    if (removed == 0) return NotFound("No artifact at '" + p + "'");
+    return Status::Ok();
+  });
+}
+
+}  // namespace cairn::store

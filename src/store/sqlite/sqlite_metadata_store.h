@@ -1,0 +1,102 @@
+// SqliteMetadataStore: the MetadataStore on one SQLite database file (WAL mode).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "store/metadata_store.h"
+
+struct sqlite3;  // from sqlite3.h, which only the .cc includes
+
+namespace cairn::store {
+
+namespace sqlite_internal {
+class Connection;
+}  // namespace sqlite_internal
+
+// Writes go through one connection behind a mutex, each in its own transaction, acknowledged
+// after COMMIT (WAL, synchronous=NORMAL: a process crash loses nothing acknowledged). Reads use
+// a pool of connections, each read in one snapshot transaction, so reads proceed during writes.
+// WAL checkpoints (the only fsyncs) run on a background thread, off the write path.
+// Metric histories are stored as packed blocks (one row per key per LogBatch call), with the
+// latest value per key kept in its own indexed table for search.
+class SqliteMetadataStore : public MetadataStore {
+ public:
+  // Opens (creating if needed) the database at `db_path`, applies pending schema migrations and
+  // makes sure the Default experiment (id "0", artifact location "<root>/0") exists.
+  // kFailedPrecondition if the database was written by a newer schema version.
+  static Result<std::unique_ptr<SqliteMetadataStore>> Open(
+      const std::string& db_path, const Clock& clock,
+      std::string default_artifact_root = "mlflow-artifacts:");
+  ~SqliteMetadataStore() override;
+
+  // Number of schema migrations recorded in the database / known to this build.
+  Result<int> SchemaVersion();
+  static int LatestSchemaVersion();
+
+  Result<std::string> CreateExperiment(const NewExperiment& experiment) override;
+  Result<Experiment> GetExperiment(std::string_view experiment_id) override;
+  Result<Experiment> GetExperimentByName(std::string_view name) override;
+  Result<ExperimentPage> SearchExperiments(const ExperimentQuery& query) override;
+  Status RenameExperiment(std::string_view experiment_id, std::string_view new_name,
+                          int64_t time) override;
+  Status SetExperimentLifecycle(std::string_view experiment_id, LifecycleStage stage,
+                                int64_t time) override;
+  Status SetExperimentTag(std::string_view experiment_id, const Tag& tag) override;
+
+  Result<Run> CreateRun(const NewRun& run) override;
+  Result<Run> GetRun(std::string_view run_id) override;
+  Result<RunInfo> UpdateRun(const RunUpdate& update) override;
+  Status SetRunLifecycle(std::string_view run_id, LifecycleStage stage) override;
+  Status LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
+                  const std::vector<Param>& params, const std::vector<Tag>& tags) override;
+  Status DeleteTag(std::string_view run_id, std::string_view key) override;
+  Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) override;
+  Result<MetricHistoryPage> GetMetricHistory(std::string_view run_id, std::string_view key,
+                                             int64_t offset, int64_t max_results) override;
+  Result<RunPage> SearchRuns(const RunQuery& query) override;
+
+  Status PutArtifact(const ArtifactEntry& entry) override;
+  Result<ArtifactEntry> GetArtifact(std::string_view path) override;
+  Result<std::vector<ArtifactEntry>> ListArtifacts(std::string_view dir) override;
+  Status DeleteArtifacts(std::string_view path) override;
+
+ private:
+  using Connection = sqlite_internal::Connection;
+  SqliteMetadataStore(std::string db_path, const Clock& clock, std::string artifact_root,
+                      std::unique_ptr<Connection> writer);
+
+  // Runs `fn` in a write transaction (BEGIN IMMEDIATE … COMMIT); rolls back on any error.
+  Status Write(const std::function<Status(Connection&)>& fn);
+  // Runs `fn` in a read transaction on a pooled connection (one consistent snapshot).
+  Status Read(const std::function<Status(Connection&)>& fn);
+
+  std::string db_path_;
+  const Clock& clock_;
+  std::string artifact_root_;  // without a trailing '/'
+
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+
+  // Background checkpointer, woken by the writer's WAL hook when the WAL grows.
+  void CheckpointLoop(std::unique_ptr<Connection> conn);
+  static int OnWalCommit(void* self, ::sqlite3* db, const char* name, int pages);
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
+};
+
+}  // namespace cairn::store

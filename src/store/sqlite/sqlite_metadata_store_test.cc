@@ -1,0 +1,190 @@
+#include "store/sqlite/sqlite_metadata_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "core/ids.h"
+#include "store/testing/metadata_store_conformance.h"
+
+namespace cairn::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("cairn-store-" + NewUuidHex())) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+struct SqliteFactory {
+  TempDir dir;
+  std::unique_ptr<MetadataStore> Make(const Clock& clock) {
+    auto store = SqliteMetadataStore::Open(dir.File("meta.db"), clock);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return nullptr;
+    return std::move(store).value();
+  }
+};
+
+}  // namespace
+
+namespace testing {
+using SqliteFactories = ::testing::Types<SqliteFactory>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MetadataStoreConformanceTest, SqliteFactories);
+}  // namespace testing
+
+namespace {
+
+class SqliteMetadataStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteMetadataStore> Open() {
+    auto store = SqliteMetadataStore::Open(dir_.File("meta.db"), clock_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+};
+
+TEST_F(SqliteMetadataStoreTest, MigrationsRecordedAndReopenIsIdempotent) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
+    EXPECT_GE(SqliteMetadataStore::LatestSchemaVersion(), 1);
+  }
+  clock_.Advance(1000);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
+  ExperimentQuery all;
+  all.view_type = ViewType::kAll;
+  auto page = store->SearchExperiments(all);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->experiments.size(), 1u);  // Default only, not re-created
+  EXPECT_EQ(page->experiments[0].creation_time, 1700000000000);
+}
+
+TEST_F(SqliteMetadataStoreTest, DatabaseFromNewerSchemaIsRefused) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = SqliteMetadataStore::Open(dir_.File("meta.db"), clock_);
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteMetadataStoreTest, ReopenKeepsData) {
+  std::string run_id = NewUuidHex();
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateExperiment({"kept", "", {{"k", "v"}}, 5}).ok());
+    ASSERT_TRUE(store->CreateRun({run_id, "1", "r", "u", RunStatus::kRunning, 10, {}}).ok());
+    ASSERT_TRUE(store->LogBatch(run_id, {{"m", 0.5, 1, 1}, {"m", 0.7, 2, 2}}, {{"p", "1"}}, {}).ok());
+    ASSERT_TRUE(store->PutArtifact({"1/" + run_id + "/artifacts/f", false, 3, "abc"}).ok());
+  }
+  auto store = Open();
+  auto e = store->GetExperimentByName("kept");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->experiment_id, "1");
+  EXPECT_EQ(e->tags, (std::vector<Tag>{{"k", "v"}}));
+  auto run = store->GetRun(run_id);
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->metrics.size(), 1u);
+  EXPECT_EQ(run->metrics[0].value, 0.7);
+  EXPECT_EQ(run->params, (std::vector<Param>{{"p", "1"}}));
+  EXPECT_EQ(store->GetMetricHistory(run_id, "m", 0, 10)->metrics.size(), 2u);
+  EXPECT_EQ(store->GetArtifact("1/" + run_id + "/artifacts/f")->size, 3);
+  // Ids continue from the stored ones.
+  EXPECT_EQ(*store->CreateExperiment({"next", "", {}, 6}), "2");
+}
+
+TEST_F(SqliteMetadataStoreTest, ConcurrentWritersAndReadersAllPersisted) {
+  auto store = Open();
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 50;
+  std::vector<std::string> runs;
+  for (int t = 0; t < kThreads; ++t) {
+    runs.push_back(NewUuidHex());
+    ASSERT_TRUE(store->CreateRun({runs.back(), "0", "", "", RunStatus::kRunning, 1, {}}).ok());
+  }
+  std::atomic<int> failures{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<Metric> metrics;
+        for (int i = 0; i < 10; ++i) metrics.push_back({"m", double(i), b, b * 10 + i});
+        // Two threads share a run, so their writes interleave on the same keys.
+        const std::string& run = runs[t % 2];
+        Status s = store->LogBatch(run, metrics, {{"p" + std::to_string(t) + "_" + std::to_string(b), "v"}},
+                                   {{"t", std::to_string(b)}});
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  std::thread reader([&] {
+    while (!done) {
+      RunQuery q;
+      q.order_by = {{EntityKind::kMetric, "m", false}};
+      if (!store->SearchRuns(q).ok()) ++failures;
+      if (!store->GetMetricHistory(runs[0], "m", 0, 0).ok()) ++failures;
+    }
+  });
+  for (auto& th : threads) th.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int r = 0; r < 2; ++r) {
+    auto history = store->GetMetricHistory(runs[r], "m", 0, 0);
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->metrics.size(), size_t(2 * kBatches * 10));
+    EXPECT_EQ(store->GetRun(runs[r])->params.size(), size_t(2 * kBatches));
+  }
+  // Everything survives a reopen.
+  store.reset();
+  store = Open();
+  EXPECT_EQ(store->GetMetricHistory(runs[1], "m", 0, 0)->metrics.size(),
+            size_t(2 * kBatches * 10));
+}
+
+TEST_F(SqliteMetadataStoreTest, LargeBatchSplitsByKey) {
+  auto store = Open();
+  std::string run_id = NewUuidHex();
+  ASSERT_TRUE(store->CreateRun({run_id, "0", "", "", RunStatus::kRunning, 1, {}}).ok());
+  std::vector<Metric> metrics;
+  for (int step = 0; step < 100; ++step) {
+    for (int k = 0; k < 10; ++k) metrics.push_back({"k" + std::to_string(k), step * 0.5, 7, step});
+  }
+  ASSERT_TRUE(store->LogBatch(run_id, metrics, {}, {}).ok());
+  ASSERT_TRUE(store->LogBatch(run_id, metrics, {}, {}).ok());
+  auto run = store->GetRun(run_id);
+  ASSERT_EQ(run->metrics.size(), 10u);
+  EXPECT_EQ(run->metrics[3].step, 99);
+  auto page = store->GetMetricHistory(run_id, "k3", 150, 30);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->metrics.size(), 30u);
+  EXPECT_EQ(page->metrics[0].step, 50);
+  EXPECT_TRUE(page->has_more);
+}
+
+}  // namespace
+}  // namespace cairn::store

@@ -1,0 +1,766 @@
+// The conformance suite every MetadataStore backend must pass (typed GoogleTest suite).
+//
+// Usage, in a backend's test file:
+//   struct MyFactory {            // default-constructed once per test (e.g. makes a temp dir)
+//     std::unique_ptr<cairn::store::MetadataStore> Make(const cairn::Clock& clock);
+//   };
+//   using Factories = ::testing::Types<MyFactory>;
+//   INSTANTIATE_TYPED_TEST_SUITE_P(My, MetadataStoreConformanceTest, Factories);
+// Make returns a fresh, empty store whose default artifact root is "mlflow-artifacts:".
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "store/metadata_store.h"
+
+namespace cairn::store::testing {
+
+// `Run` alone would name ::testing::Test::Run inside the fixture.
+using RunRecord = ::cairn::store::Run;
+
+template <typename Factory>
+class MetadataStoreConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = factory_.Make(clock_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  MetadataStore& store() { return *store_; }
+
+  std::string NewExperimentId(const std::string& name, std::vector<Tag> tags = {}) {
+    NewExperiment e;
+    e.name = name;
+    e.tags = std::move(tags);
+    e.creation_time = clock_.NowMillis();
+    auto id = store().CreateExperiment(e);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  // Creates a run; returns its id.
+  std::string NewRunId(const std::string& experiment_id, const std::string& name = "",
+                       int64_t start_time = 1000, std::string run_id = "") {
+    NewRun r;
+    r.run_id = run_id.empty() ? NewUuidHex() : run_id;
+    r.experiment_id = experiment_id;
+    r.run_name = name;
+    r.user_id = "alice";
+    r.start_time = start_time;
+    auto run = store().CreateRun(r);
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    return r.run_id;
+  }
+
+  Status LogMetric(const std::string& run_id, const std::string& key, double value,
+                   int64_t timestamp, int64_t step) {
+    return store().LogBatch(run_id, {Metric{key, value, timestamp, step}}, {}, {});
+  }
+
+  std::vector<Metric> History(const std::string& run_id, const std::string& key) {
+    auto page = store().GetMetricHistory(run_id, key, 0, 100000);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->metrics : std::vector<Metric>{};
+  }
+
+  const Metric* Latest(const RunRecord& run, const std::string& key) {
+    for (const Metric& m : run.metrics) {
+      if (m.key == key) return &m;
+    }
+    return nullptr;
+  }
+
+  // --- search fixture: four runs in one experiment, one run in another -----------------------
+  //  name    start  status    metrics         params                tags
+  //  alpha   100    FINISHED  m=1, n=NaN      p=x, q=Hello          t=Foo
+  //  beta    200    RUNNING   m=2             p=y, q=hello          t=foo
+  //  Gamma   300    FAILED    m=3, n=5        p=x                   (none)     end_time=1000
+  //  delta   400    FINISHED  (none)          q=HELLO world         t=bar
+  //  other   500    RUNNING   m=10            p=x                              (experiment B)
+  void BuildSearchFixture() {
+    exp_a_ = NewExperimentId("A");
+    exp_b_ = NewExperimentId("B");
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    alpha_ = NewRunId(exp_a_, "alpha", 100);
+    beta_ = NewRunId(exp_a_, "beta", 200);
+    gamma_ = NewRunId(exp_a_, "Gamma", 300);
+    delta_ = NewRunId(exp_a_, "delta", 400);
+    other_ = NewRunId(exp_b_, "other", 500);
+    ASSERT_TRUE(store()
+                    .LogBatch(alpha_, {{"m", 1, 1, 0}, {"n", nan, 1, 0}},
+                              {{"p", "x"}, {"q", "Hello"}}, {{"t", "Foo"}})
+                    .ok());
+    ASSERT_TRUE(
+        store().LogBatch(beta_, {{"m", 2, 1, 0}}, {{"p", "y"}, {"q", "hello"}}, {{"t", "foo"}}).ok());
+    ASSERT_TRUE(store().LogBatch(gamma_, {{"m", 3, 1, 0}, {"n", 5, 1, 0}}, {{"p", "x"}}, {}).ok());
+    ASSERT_TRUE(store().LogBatch(delta_, {}, {{"q", "HELLO world"}}, {{"t", "bar"}}).ok());
+    ASSERT_TRUE(store().LogBatch(other_, {{"m", 10, 1, 0}}, {{"p", "x"}}, {}).ok());
+    ASSERT_TRUE(store().UpdateRun({alpha_, RunStatus::kFinished, std::nullopt, std::nullopt}).ok());
+    ASSERT_TRUE(store().UpdateRun({gamma_, RunStatus::kFailed, 1000, std::nullopt}).ok());
+    ASSERT_TRUE(store().UpdateRun({delta_, RunStatus::kFinished, std::nullopt, std::nullopt}).ok());
+  }
+
+  // Names of the runs found in experiment A, in result order.
+  std::vector<std::string> Find(std::vector<Comparison> filter, std::vector<OrderKey> order = {},
+                                ViewType view = ViewType::kActiveOnly) {
+    RunQuery q;
+    q.experiment_ids = {exp_a_};
+    q.filter = std::move(filter);
+    q.order_by = std::move(order);
+    q.view_type = view;
+    auto page = store().SearchRuns(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> names;
+    if (page.ok()) {
+      for (const RunRecord& r : page->runs) names.push_back(r.info.run_name);
+    }
+    return names;
+  }
+
+  static Comparison Cmp(EntityKind kind, std::string key, CompareOp op,
+                        std::variant<double, std::string, std::vector<std::string>> value) {
+    return Comparison{kind, std::move(key), op, std::move(value)};
+  }
+
+  FakeClock clock_;
+  Factory factory_;
+  std::unique_ptr<MetadataStore> store_;
+  std::string exp_a_, exp_b_, alpha_, beta_, gamma_, delta_, other_;
+};
+
+TYPED_TEST_SUITE_P(MetadataStoreConformanceTest);
+
+using V = std::vector<std::string>;
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DefaultExperimentExists) {
+  auto e = this->store().GetExperiment("0");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->name, "Default");
+  EXPECT_EQ(e->artifact_location, "mlflow-artifacts:/0");
+  EXPECT_EQ(e->lifecycle_stage, LifecycleStage::kActive);
+  auto by_name = this->store().GetExperimentByName("Default");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->experiment_id, "0");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, CreateAndGetExperiment) {
+  NewExperiment e;
+  e.name = "churn";
+  e.creation_time = 1234;
+  e.tags = {{"z", "1"}, {"a", "2"}};
+  auto id = this->store().CreateExperiment(e);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, "1");
+  auto got = this->store().GetExperiment("1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "churn");
+  EXPECT_EQ(got->artifact_location, "mlflow-artifacts:/1");
+  EXPECT_EQ(got->creation_time, 1234);
+  EXPECT_EQ(got->last_update_time, 1234);
+  EXPECT_EQ(got->tags, (std::vector<Tag>{{"a", "2"}, {"z", "1"}}));
+
+  NewExperiment custom{"custom", "s3://bucket/x", {}, 5};
+  auto id2 = this->store().CreateExperiment(custom);
+  ASSERT_TRUE(id2.ok());
+  EXPECT_EQ(*id2, "2");
+  EXPECT_EQ(this->store().GetExperimentByName("custom")->artifact_location, "s3://bucket/x");
+
+  EXPECT_EQ(this->store().GetExperiment("99").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetExperiment("abc").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetExperimentByName("nope").status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DuplicateExperimentNameRejectedEvenWhenDeleted) {
+  std::string id = this->NewExperimentId("x");
+  EXPECT_EQ(this->store().CreateExperiment({"x", "", {}, 1}).status().code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(this->store().SetExperimentLifecycle(id, LifecycleStage::kDeleted, 2).ok());
+  EXPECT_EQ(this->store().CreateExperiment({"x", "", {}, 1}).status().code(),
+            StatusCode::kAlreadyExists);
+  auto deleted = this->store().GetExperimentByName("x");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->lifecycle_stage, LifecycleStage::kDeleted);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, RenameExperiment) {
+  std::string id = this->NewExperimentId("old");
+  this->NewExperimentId("taken");
+  ASSERT_TRUE(this->store().RenameExperiment(id, "new", 5000).ok());
+  auto e = this->store().GetExperiment(id);
+  EXPECT_EQ(e->name, "new");
+  EXPECT_EQ(e->last_update_time, 5000);
+  EXPECT_EQ(this->store().GetExperimentByName("old").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().RenameExperiment(id, "taken", 6000).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(this->store().RenameExperiment("77", "z", 6000).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(this->store().SetExperimentLifecycle(id, LifecycleStage::kDeleted, 7000).ok());
+  EXPECT_EQ(this->store().RenameExperiment(id, "z", 8000).code(), StatusCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DeleteAndRestoreExperimentCascadesToRuns) {
+  std::string id = this->NewExperimentId("e");
+  std::string kept = this->NewRunId(id, "kept");
+  std::string alone = this->NewRunId(id, "alone");
+  ASSERT_TRUE(this->store().SetRunLifecycle(alone, LifecycleStage::kDeleted).ok());
+  ASSERT_TRUE(this->store().SetExperimentLifecycle(id, LifecycleStage::kDeleted, 10).ok());
+  auto e = this->store().GetExperiment(id);
+  EXPECT_EQ(e->lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(e->last_update_time, 10);
+  EXPECT_EQ(this->store().GetRun(kept)->info.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(this->store().CreateRun({NewUuidHex(), id, "", "", RunStatus::kRunning, 1, {}})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().SetExperimentTag(id, {"k", "v"}).code(), StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(this->store().SetExperimentLifecycle(id, LifecycleStage::kActive, 20).ok());
+  EXPECT_EQ(this->store().GetExperiment(id)->lifecycle_stage, LifecycleStage::kActive);
+  EXPECT_EQ(this->store().GetRun(kept)->info.lifecycle_stage, LifecycleStage::kActive);
+  // A run deleted on its own stays deleted.
+  EXPECT_EQ(this->store().GetRun(alone)->info.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(this->store().SetExperimentLifecycle("55", LifecycleStage::kDeleted, 1).code(),
+            StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ExperimentTagsUpsert) {
+  std::string id = this->NewExperimentId("e", {{"a", "1"}});
+  ASSERT_TRUE(this->store().SetExperimentTag(id, {"a", "2"}).ok());
+  ASSERT_TRUE(this->store().SetExperimentTag(id, {"b", "3"}).ok());
+  EXPECT_EQ(this->store().GetExperiment(id)->tags, (std::vector<Tag>{{"a", "2"}, {"b", "3"}}));
+  EXPECT_EQ(this->store().SetExperimentTag("42", {"a", "1"}).code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, CreateAndGetRun) {
+  std::string exp = this->NewExperimentId("e");
+  std::string run_id = NewUuidHex();
+  NewRun nr{run_id, exp, "my-run", "bob", RunStatus::kRunning, 4242, {{"b", "2"}, {"a", "1"}}};
+  auto created = this->store().CreateRun(nr);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto run = this->store().GetRun(run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->info.run_id, run_id);
+  EXPECT_EQ(run->info.run_name, "my-run");
+  EXPECT_EQ(run->info.experiment_id, exp);
+  EXPECT_EQ(run->info.user_id, "bob");
+  EXPECT_EQ(run->info.status, RunStatus::kRunning);
+  EXPECT_EQ(run->info.start_time, 4242);
+  EXPECT_FALSE(run->info.end_time.has_value());
+  EXPECT_EQ(run->info.artifact_uri, "mlflow-artifacts:/" + exp + "/" + run_id + "/artifacts");
+  EXPECT_EQ(run->info.lifecycle_stage, LifecycleStage::kActive);
+  EXPECT_EQ(run->tags, (std::vector<Tag>{{"a", "1"}, {"b", "2"}, {"mlflow.runName", "my-run"}}));
+  EXPECT_EQ(created->tags, run->tags);
+  EXPECT_TRUE(run->metrics.empty());
+  EXPECT_TRUE(run->params.empty());
+
+  EXPECT_EQ(this->store().CreateRun(nr).status().code(), StatusCode::kAlreadyExists);
+  nr.run_id = NewUuidHex();
+  nr.experiment_id = "123";
+  EXPECT_EQ(this->store().CreateRun(nr).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetRun(NewUuidHex()).status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, UpdateRunMirrorsNameIntoTag) {
+  std::string run_id = this->NewRunId("0", "first");
+  auto info = this->store().UpdateRun({run_id, RunStatus::kFinished, 9000, "second"});
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->status, RunStatus::kFinished);
+  EXPECT_EQ(info->end_time, 9000);
+  EXPECT_EQ(info->run_name, "second");
+  auto run = this->store().GetRun(run_id);
+  EXPECT_EQ(run->info.run_name, "second");
+  EXPECT_EQ(run->tags, (std::vector<Tag>{{"mlflow.runName", "second"}}));
+  // Fields left unset are kept.
+  info = this->store().UpdateRun({run_id, std::nullopt, std::nullopt, std::nullopt});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, RunStatus::kFinished);
+  EXPECT_EQ(info->run_name, "second");
+  EXPECT_EQ(this->store().UpdateRun({NewUuidHex(), RunStatus::kFailed, {}, {}}).status().code(),
+            StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DeletedRunRejectsWrites) {
+  std::string run_id = this->NewRunId("0");
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {}, {{"t", "1"}}).ok());
+  ASSERT_TRUE(this->store().SetRunLifecycle(run_id, LifecycleStage::kDeleted).ok());
+  EXPECT_EQ(this->store().GetRun(run_id)->info.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(this->LogMetric(run_id, "m", 1, 1, 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().LogBatch(run_id, {}, {{"p", "1"}}, {}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().DeleteTag(run_id, "t").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().LogInputs(run_id, {DatasetInput{"d", "1", "local", "/x", "", "", {}}})
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->store().UpdateRun({run_id, RunStatus::kFinished, {}, {}}).status().code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(this->store().SetRunLifecycle(run_id, LifecycleStage::kActive).ok());
+  EXPECT_TRUE(this->LogMetric(run_id, "m", 1, 1, 1).ok());
+  EXPECT_EQ(this->store().SetRunLifecycle(NewUuidHex(), LifecycleStage::kDeleted).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(this->LogMetric(NewUuidHex(), "m", 1, 1, 1).code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, LogBatchIsAtomicOnParamConflict) {
+  std::string run_id = this->NewRunId("0");
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {{"p", "1"}}, {}).ok());
+  // The same value again is fine.
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {{"p", "1"}, {"q", "2"}}, {}).ok());
+  Status s = this->store().LogBatch(run_id, {{"m", 1, 1, 1}}, {{"r", "3"}, {"p", "other"}},
+                                    {{"t", "v"}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("p"), std::string::npos);
+  // Conflict within one batch.
+  EXPECT_EQ(this->store()
+                .LogBatch(run_id, {{"m", 1, 1, 1}}, {{"z", "a"}, {"z", "b"}}, {{"t", "v"}})
+                .code(),
+            StatusCode::kInvalidArgument);
+  auto run = this->store().GetRun(run_id);
+  EXPECT_EQ(run->params, (std::vector<Param>{{"p", "1"}, {"q", "2"}}));
+  EXPECT_TRUE(run->metrics.empty());
+  EXPECT_TRUE(run->tags.empty());
+  EXPECT_TRUE(this->History(run_id, "m").empty());
+  // Same key and value twice within a batch is fine.
+  EXPECT_TRUE(this->store().LogBatch(run_id, {}, {{"w", "a"}, {"w", "a"}}, {}).ok());
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, LatestMetricFollowsStepThenTimestampThenValue) {
+  std::string run_id = this->NewRunId("0");
+  auto latest = [&](const std::string& key) {
+    auto run = this->store().GetRun(run_id);
+    const Metric* m = this->Latest(*run, key);
+    return m ? *m : Metric{"<missing>", 0, 0, 0};
+  };
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 1.0, 500, 1).ok());
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 2.0, 100, 2).ok());  // higher step, older time
+  EXPECT_EQ(latest("a").value, 2.0);
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 3.0, 900, 1).ok());  // lower step loses
+  EXPECT_EQ(latest("a").value, 2.0);
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 4.0, 200, 2).ok());  // same step, later time
+  EXPECT_EQ(latest("a").value, 4.0);
+  EXPECT_EQ(latest("a").timestamp, 200);
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 3.5, 200, 2).ok());  // same both, smaller value
+  EXPECT_EQ(latest("a").value, 4.0);
+  ASSERT_TRUE(this->LogMetric(run_id, "a", 5.0, 200, 2).ok());  // same both, larger value
+  EXPECT_EQ(latest("a").value, 5.0);
+  EXPECT_EQ(latest("a").step, 2);
+  // Within one batch the same rule applies.
+  ASSERT_TRUE(
+      this->store()
+          .LogBatch(run_id, {{"b", 9, 10, 3}, {"b", 7, 5, 4}, {"b", 8, 1, 3}}, {}, {})
+          .ok());
+  EXPECT_EQ(latest("b").value, 7);
+  EXPECT_EQ(this->store().GetRun(run_id)->metrics.size(), 2u);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, NanAndInfinityRoundTrip) {
+  std::string run_id = this->NewRunId("0");
+  const double inf = std::numeric_limits<double>::infinity();
+  const double payload_nan = std::bit_cast<double>(uint64_t{0x7ff8000000000123});
+  ASSERT_TRUE(this->store()
+                  .LogBatch(run_id,
+                            {{"x", inf, 1, 0}, {"x", -inf, 2, 1}, {"x", payload_nan, 3, 2},
+                             {"y", -inf, 1, 0}, {"z", inf, 1, 0}},
+                            {}, {})
+                  .ok());
+  auto h = this->History(run_id, "x");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].value, inf);
+  EXPECT_EQ(h[1].value, -inf);
+  EXPECT_EQ(std::bit_cast<uint64_t>(h[2].value), 0x7ff8000000000123u);
+  auto run = this->store().GetRun(run_id);
+  EXPECT_TRUE(std::isnan(this->Latest(*run, "x")->value));
+  EXPECT_EQ(this->Latest(*run, "y")->value, -inf);
+  EXPECT_EQ(this->Latest(*run, "z")->value, inf);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, MetricHistoryInLoggedOrderAndPaged) {
+  std::string run_id = this->NewRunId("0");
+  std::vector<Metric> batch1, batch2;
+  for (int i = 0; i < 5; ++i) batch1.push_back({"loss", 1.0 / (i + 1), 100 + i, i});
+  for (int i = 0; i < 5; ++i) batch1.push_back({"acc", 0.1 * i, 100 + i, i});
+  for (int i = 5; i < 8; ++i) batch2.push_back({"loss", 1.0 / (i + 1), 100 + i, i});
+  ASSERT_TRUE(this->store().LogBatch(run_id, batch1, {}, {}).ok());
+  ASSERT_TRUE(this->store().LogBatch(run_id, batch2, {}, {}).ok());
+  ASSERT_TRUE(this->LogMetric(run_id, "loss", 0.01, 999, 8).ok());
+
+  auto all = this->History(run_id, "loss");
+  ASSERT_EQ(all.size(), 9u);
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_EQ(all[i].step, i);
+    EXPECT_EQ(all[i].key, "loss");
+  }
+  EXPECT_EQ(all[8].value, 0.01);
+  EXPECT_EQ(this->History(run_id, "acc").size(), 5u);
+  EXPECT_TRUE(this->History(run_id, "unknown").empty());
+
+  // Pages of 2 stitch to the full history; has_more only before the last page.
+  std::vector<Metric> stitched;
+  for (int64_t offset = 0;; offset += 2) {
+    auto page = this->store().GetMetricHistory(run_id, "loss", offset, 2);
+    ASSERT_TRUE(page.ok());
+    stitched.insert(stitched.end(), page->metrics.begin(), page->metrics.end());
+    if (!page->has_more) break;
+    ASSERT_EQ(page->metrics.size(), 2u);
+  }
+  ASSERT_EQ(stitched.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(stitched[i].step, all[i].step);
+  auto exact = this->store().GetMetricHistory(run_id, "loss", 0, 9);
+  EXPECT_EQ(exact->metrics.size(), 9u);
+  EXPECT_FALSE(exact->has_more);
+  auto past_end = this->store().GetMetricHistory(run_id, "loss", 20, 5);
+  EXPECT_TRUE(past_end->metrics.empty());
+  EXPECT_FALSE(past_end->has_more);
+
+  // Logged order, not sorted by step.
+  ASSERT_TRUE(this->LogMetric(run_id, "late", 1, 1, 5).ok());
+  ASSERT_TRUE(this->LogMetric(run_id, "late", 2, 2, 3).ok());
+  auto late = this->History(run_id, "late");
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_EQ(late[0].step, 5);
+  EXPECT_EQ(late[1].step, 3);
+  EXPECT_EQ(this->store().GetMetricHistory(NewUuidHex(), "loss", 0, 10).status().code(),
+            StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, TagsUpsertAndDelete) {
+  std::string run_id = this->NewRunId("0");
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {}, {{"a", "1"}, {"b", "2"}}).ok());
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {}, {{"a", "3"}}).ok());
+  EXPECT_EQ(this->store().GetRun(run_id)->tags, (std::vector<Tag>{{"a", "3"}, {"b", "2"}}));
+  ASSERT_TRUE(this->store().DeleteTag(run_id, "a").ok());
+  EXPECT_EQ(this->store().GetRun(run_id)->tags, (std::vector<Tag>{{"b", "2"}}));
+  EXPECT_EQ(this->store().DeleteTag(run_id, "a").code(), StatusCode::kNotFound);
+  // Setting mlflow.runName renames the run.
+  ASSERT_TRUE(this->store().LogBatch(run_id, {}, {}, {{"mlflow.runName", "renamed"}}).ok());
+  EXPECT_EQ(this->store().GetRun(run_id)->info.run_name, "renamed");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, LogInputsDeduplicates) {
+  std::string run_id = this->NewRunId("0");
+  DatasetInput d{"train", "abc", "local", "/data/train.csv", "{\"a\":1}", "{}",
+                 {{"mlflow.data.context", "training"}}};
+  DatasetInput e{"eval", "def", "local", "/data/eval.csv", "", "", {}};
+  ASSERT_TRUE(this->store().LogInputs(run_id, {d}).ok());
+  ASSERT_TRUE(this->store().LogInputs(run_id, {d, e}).ok());
+  auto run = this->store().GetRun(run_id);
+  ASSERT_EQ(run->inputs.size(), 2u);
+  EXPECT_EQ(run->inputs[0].name, "train");
+  EXPECT_EQ(run->inputs[0].digest, "abc");
+  EXPECT_EQ(run->inputs[0].source, "/data/train.csv");
+  EXPECT_EQ(run->inputs[0].schema, "{\"a\":1}");
+  EXPECT_EQ(run->inputs[0].tags, d.tags);
+  EXPECT_EQ(run->inputs[1].name, "eval");
+  EXPECT_TRUE(run->inputs[1].tags.empty());
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsByMetric) {
+  this->BuildSearchFixture();
+  using E = EntityKind;
+  using O = CompareOp;
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kEq, 2.0)}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kNe, 2.0)}), V({"Gamma", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kLt, 2.0)}), V({"alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kLe, 2.0)}), V({"beta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kGt, 2.0)}), V({"Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kGe, 2.0)}), V({"Gamma", "beta"}));
+  // NaN matches no ordering comparison.
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "n", O::kGt, -1e300)}), V({"Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "n", O::kLt, 1e300)}), V({"Gamma"}));
+  EXPECT_TRUE(this->Find({this->Cmp(E::kMetric, "missing", O::kGt, 0.0)}).empty());
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsByParam) {
+  this->BuildSearchFixture();
+  using E = EntityKind;
+  using O = CompareOp;
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "p", O::kEq, "x")}), V({"Gamma", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "p", O::kNe, "x")}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "q", O::kLike, "hello%")}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "q", O::kLike, "H_llo")}), V({"alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "q", O::kILike, "hello%")}),
+            V({"delta", "beta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "q", O::kILike, "%WORLD")}), V({"delta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "p", O::kIn, V{"y", "z"})}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kParam, "p", O::kNotIn, V{"y"})}), V({"Gamma", "alpha"}));
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsByTag) {
+  this->BuildSearchFixture();
+  using E = EntityKind;
+  using O = CompareOp;
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kEq, "foo")}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kNe, "foo")}), V({"delta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kLike, "F%")}), V({"alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kILike, "f%")}), V({"beta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kIn, V{"bar", "Foo"})}), V({"delta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kTag, "t", O::kNotIn, V{"bar"})}), V({"beta", "alpha"}));
+  // Wildcard-looking characters are literal outside % and _.
+  EXPECT_TRUE(this->Find({this->Cmp(E::kTag, "t", O::kLike, "*")}).empty());
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsByAttribute) {
+  this->BuildSearchFixture();
+  using E = EntityKind;
+  using O = CompareOp;
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_name", O::kEq, "beta")}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_name", O::kNe, "beta")}),
+            V({"delta", "Gamma", "alpha"}));
+  EXPECT_TRUE(this->Find({this->Cmp(E::kAttribute, "run_name", O::kLike, "g%")}).empty());
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_name", O::kILike, "g%")}), V({"Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "status", O::kIn, V{"FINISHED", "FAILED"})}),
+            V({"delta", "Gamma", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "status", O::kNotIn, V{"FINISHED", "FAILED"})}),
+            V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "status", O::kEq, "RUNNING")}), V({"beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_id", O::kIn, V{this->alpha_, this->beta_})}),
+            V({"beta", "alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_id", O::kNotIn, V{this->alpha_})}),
+            V({"delta", "Gamma", "beta"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "run_id", O::kEq, this->gamma_)}), V({"Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "start_time", O::kGe, 300.0)}),
+            V({"delta", "Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "start_time", O::kLt, 200.0)}), V({"alpha"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "end_time", O::kGt, 0.0)}), V({"Gamma"}));
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "user_id", O::kEq, "alice")}).size(), 4u);
+  EXPECT_EQ(this->Find({this->Cmp(E::kAttribute, "artifact_uri", O::kLike, "%" + this->beta_ + "%")}),
+            V({"beta"}));
+  // Conjunction of terms of different kinds.
+  EXPECT_EQ(this->Find({this->Cmp(E::kMetric, "m", O::kGt, 1.0), this->Cmp(E::kParam, "p", O::kEq, "x"),
+                        this->Cmp(E::kAttribute, "status", O::kEq, "FAILED")}),
+            V({"Gamma"}));
+  RunQuery bad;
+  bad.filter = {this->Cmp(E::kAttribute, "no_such_attribute", O::kEq, "x")};
+  EXPECT_EQ(this->store().SearchRuns(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsOrderMissingLast) {
+  this->BuildSearchFixture();
+  using E = EntityKind;
+  EXPECT_EQ(this->Find({}), V({"delta", "Gamma", "beta", "alpha"}));  // start_time DESC
+  EXPECT_EQ(this->Find({}, {{E::kMetric, "m", true}}), V({"alpha", "beta", "Gamma", "delta"}));
+  EXPECT_EQ(this->Find({}, {{E::kMetric, "m", false}}), V({"Gamma", "beta", "alpha", "delta"}));
+  // Numbers, then NaN, then missing (ties by start_time DESC).
+  EXPECT_EQ(this->Find({}, {{E::kMetric, "n", true}}), V({"Gamma", "alpha", "delta", "beta"}));
+  EXPECT_EQ(this->Find({}, {{E::kMetric, "n", false}}), V({"Gamma", "alpha", "delta", "beta"}));
+  EXPECT_EQ(this->Find({}, {{E::kParam, "p", true}, {E::kMetric, "m", false}}),
+            V({"Gamma", "alpha", "beta", "delta"}));
+  EXPECT_EQ(this->Find({}, {{E::kTag, "t", false}}), V({"beta", "delta", "alpha", "Gamma"}));
+  EXPECT_EQ(this->Find({}, {{E::kTag, "t", true}}), V({"alpha", "delta", "beta", "Gamma"}));
+  EXPECT_EQ(this->Find({}, {{E::kAttribute, "start_time", true}}),
+            V({"alpha", "beta", "Gamma", "delta"}));
+  EXPECT_EQ(this->Find({}, {{E::kAttribute, "end_time", false}}),
+            V({"Gamma", "delta", "beta", "alpha"}));
+  EXPECT_EQ(this->Find({}, {{E::kAttribute, "run_name", true}}),
+            V({"Gamma", "alpha", "beta", "delta"}));
+  EXPECT_EQ(this->Find({}, {{E::kAttribute, "status", true}, {E::kAttribute, "run_name", false}}),
+            V({"Gamma", "delta", "alpha", "beta"}));
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsTieBreaksByRunId) {
+  std::string exp = this->NewExperimentId("ties");
+  std::string b(32, 'b'), a(32, 'a'), c(32, 'c');
+  this->NewRunId(exp, "b", 7, b);
+  this->NewRunId(exp, "a", 7, a);
+  this->NewRunId(exp, "c", 7, c);
+  RunQuery q;
+  q.experiment_ids = {exp};
+  auto page = this->store().SearchRuns(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->runs.size(), 3u);
+  EXPECT_EQ(page->runs[0].info.run_id, a);
+  EXPECT_EQ(page->runs[1].info.run_id, b);
+  EXPECT_EQ(page->runs[2].info.run_id, c);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsViewTypesAndExperiments) {
+  this->BuildSearchFixture();
+  ASSERT_TRUE(this->store().SetRunLifecycle(this->beta_, LifecycleStage::kDeleted).ok());
+  EXPECT_EQ(this->Find({}), V({"delta", "Gamma", "alpha"}));
+  EXPECT_EQ(this->Find({}, {}, ViewType::kDeletedOnly), V({"beta"}));
+  EXPECT_EQ(this->Find({}, {}, ViewType::kAll), V({"delta", "Gamma", "beta", "alpha"}));
+  RunQuery q;
+  q.experiment_ids = {this->exp_a_, this->exp_b_};
+  q.filter = {this->Cmp(EntityKind::kParam, "p", CompareOp::kEq, "x")};
+  auto page = this->store().SearchRuns(q);
+  ASSERT_TRUE(page.ok());
+  V names;
+  for (const RunRecord& r : page->runs) names.push_back(r.info.run_name);
+  EXPECT_EQ(names, V({"other", "Gamma", "alpha"}));
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsReturnsFullRuns) {
+  this->BuildSearchFixture();
+  RunQuery q;
+  q.experiment_ids = {this->exp_a_};
+  q.filter = {this->Cmp(EntityKind::kAttribute, "run_name", CompareOp::kEq, "alpha")};
+  auto page = this->store().SearchRuns(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->runs.size(), 1u);
+  const RunRecord& r = page->runs[0];
+  EXPECT_EQ(r.info.run_id, this->alpha_);
+  EXPECT_EQ(r.info.status, RunStatus::kFinished);
+  ASSERT_EQ(r.metrics.size(), 2u);
+  EXPECT_EQ(r.metrics[0].key, "m");
+  EXPECT_EQ(r.metrics[0].value, 1.0);
+  EXPECT_TRUE(std::isnan(r.metrics[1].value));
+  EXPECT_EQ(r.params, (std::vector<Param>{{"p", "x"}, {"q", "Hello"}}));
+  EXPECT_EQ(r.tags, (std::vector<Tag>{{"mlflow.runName", "alpha"}, {"t", "Foo"}}));
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRunsPagingStitches) {
+  std::string exp = this->NewExperimentId("paging");
+  for (int i = 0; i < 23; ++i) {
+    std::string id = this->NewRunId(exp, "r" + std::to_string(i), 1000 + i % 5);
+    ASSERT_TRUE(this->LogMetric(id, "m", i % 7, 1, 0).ok());
+  }
+  RunQuery q;
+  q.experiment_ids = {exp};
+  q.order_by = {{EntityKind::kMetric, "m", false}};
+  q.max_results = 1000;
+  auto full = this->store().SearchRuns(q);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full->runs.size(), 23u);
+  EXPECT_FALSE(full->has_more);
+  std::vector<std::string> stitched;
+  q.max_results = 5;
+  for (q.offset = 0;; q.offset += 5) {
+    auto page = this->store().SearchRuns(q);
+    ASSERT_TRUE(page.ok());
+    for (const RunRecord& r : page->runs) stitched.push_back(r.info.run_id);
+    if (!page->has_more) break;
+    ASSERT_EQ(page->runs.size(), 5u);
+  }
+  ASSERT_EQ(stitched.size(), 23u);
+  for (size_t i = 0; i < stitched.size(); ++i) EXPECT_EQ(stitched[i], full->runs[i].info.run_id);
+  q.offset = 18;
+  auto last = this->store().SearchRuns(q);
+  EXPECT_EQ(last->runs.size(), 5u);
+  EXPECT_FALSE(last->has_more);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchExperiments) {
+  this->clock_.Set(1000);
+  std::string a = this->NewExperimentId("alpha", {{"team", "ml"}});
+  this->clock_.Set(2000);
+  std::string b = this->NewExperimentId("Beta", {{"team", "ops"}});
+  this->clock_.Set(3000);
+  std::string c = this->NewExperimentId("gamma", {{"team", "ml"}});
+  ASSERT_TRUE(this->store().SetExperimentLifecycle(c, LifecycleStage::kDeleted, 4000).ok());
+  auto names = [&](ExperimentQuery q) {
+    auto page = this->store().SearchExperiments(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    V out;
+    if (page.ok()) {
+      for (const Experiment& e : page->experiments) out.push_back(e.name);
+    }
+    return out;
+  };
+  using E = EntityKind;
+  using O = CompareOp;
+  ExperimentQuery q;
+  q.filter = {this->Cmp(E::kAttribute, "name", O::kNe, "Default")};
+  EXPECT_EQ(names(q), V({"Beta", "alpha"}));  // creation_time DESC
+  q.view_type = ViewType::kAll;
+  EXPECT_EQ(names(q), V({"gamma", "Beta", "alpha"}));
+  q.view_type = ViewType::kDeletedOnly;
+  EXPECT_EQ(names(q), V({"gamma"}));
+  q.view_type = ViewType::kAll;
+  q.filter = {this->Cmp(E::kTag, "team", O::kEq, "ml")};
+  EXPECT_EQ(names(q), V({"gamma", "alpha"}));
+  q.filter = {this->Cmp(E::kAttribute, "name", O::kLike, "b%")};
+  EXPECT_TRUE(names(q).empty());
+  q.filter = {this->Cmp(E::kAttribute, "name", O::kILike, "b%")};
+  EXPECT_EQ(names(q), V({"Beta"}));
+  q.filter = {this->Cmp(E::kAttribute, "creation_time", O::kGe, 2000.0),
+              this->Cmp(E::kAttribute, "name", O::kNe, "Default")};
+  EXPECT_EQ(names(q), V({"gamma", "Beta"}));
+  q.filter = {this->Cmp(E::kAttribute, "last_update_time", O::kGt, 3500.0),
+              this->Cmp(E::kAttribute, "creation_time", O::kLt, 1e6)};
+  EXPECT_EQ(names(q), V({"gamma"}));
+  q.filter = {this->Cmp(E::kAttribute, "name", O::kNe, "Default")};
+  q.order_by = {{E::kAttribute, "name", true}};
+  EXPECT_EQ(names(q), V({"Beta", "alpha", "gamma"}));
+  q.order_by = {{E::kAttribute, "experiment_id", false}};
+  EXPECT_EQ(names(q), V({"gamma", "Beta", "alpha"}));
+  // Paging.
+  q.max_results = 2;
+  auto page = this->store().SearchExperiments(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->experiments.size(), 2u);
+  EXPECT_TRUE(page->has_more);
+  q.offset = 2;
+  page = this->store().SearchExperiments(q);
+  ASSERT_EQ(page->experiments.size(), 1u);
+  EXPECT_EQ(page->experiments[0].name, "alpha");
+  EXPECT_EQ(page->experiments[0].tags, (std::vector<Tag>{{"team", "ml"}}));
+  EXPECT_FALSE(page->has_more);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ArtifactIndex) {
+  auto put = [&](const std::string& path, int64_t size) {
+    ASSERT_TRUE(this->store().PutArtifact({path, false, size, "d-" + path}).ok());
+  };
+  put("1/run/artifacts/model/MLmodel", 10);
+  put("1/run/artifacts/model/data/model.xgb", 20);
+  put("1/run/artifacts/model.txt", 30);
+  put("1/run/artifacts/a.json", 40);
+  put("1/run/artifactsX/other", 50);
+  auto got = this->store().GetArtifact("1/run/artifacts/a.json");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size, 40);
+  EXPECT_EQ(got->digest, "d-1/run/artifacts/a.json");
+  EXPECT_FALSE(got->is_dir);
+  EXPECT_EQ(this->store().GetArtifact("1/run/artifacts/model").status().code(),
+            StatusCode::kNotFound);
+  put("1/run/artifacts/a.json", 41);  // replace
+  EXPECT_EQ(this->store().GetArtifact("1/run/artifacts/a.json")->size, 41);
+
+  auto list = this->store().ListArtifacts("1/run/artifacts");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].path, "1/run/artifacts/a.json");
+  EXPECT_EQ((*list)[0].size, 41);
+  EXPECT_EQ((*list)[1].path, "1/run/artifacts/model");
+  EXPECT_TRUE((*list)[1].is_dir);
+  EXPECT_EQ((*list)[2].path, "1/run/artifacts/model.txt");
+  EXPECT_FALSE((*list)[2].is_dir);
+  auto root = this->store().ListArtifacts("");
+  ASSERT_EQ(root->size(), 1u);
+  EXPECT_EQ((*root)[0].path, "1");
+  EXPECT_TRUE((*root)[0].is_dir);
+  EXPECT_TRUE(this->store().ListArtifacts("nothing/here")->empty());
+
+  ASSERT_TRUE(this->store().DeleteArtifacts("1/run/artifacts/model").ok());
+  list = this->store().ListArtifacts("1/run/artifacts");
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(this->store().GetArtifact("1/run/artifacts/model/MLmodel").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(this->store().GetArtifact("1/run/artifactsX/other").ok());
+  ASSERT_TRUE(this->store().DeleteArtifacts("1/run/artifacts/a.json").ok());
+  EXPECT_EQ(this->store().ListArtifacts("1/run/artifacts")->size(), 1u);
+  EXPECT_EQ(this->store().DeleteArtifacts("1/run/artifacts/a.json").code(), StatusCode::kNotFound);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExists,
+                            CreateAndGetExperiment, DuplicateExperimentNameRejectedEvenWhenDeleted,
+                            RenameExperiment, DeleteAndRestoreExperimentCascadesToRuns,
+                            ExperimentTagsUpsert, CreateAndGetRun, UpdateRunMirrorsNameIntoTag,
+                            DeletedRunRejectsWrites, LogBatchIsAtomicOnParamConflict,
+                            LatestMetricFollowsStepThenTimestampThenValue, NanAndInfinityRoundTrip,
+                            MetricHistoryInLoggedOrderAndPaged, TagsUpsertAndDelete,
+                            LogInputsDeduplicates, SearchRunsByMetric, SearchRunsByParam,
+                            SearchRunsByTag, SearchRunsByAttribute, SearchRunsOrderMissingLast,
+                            SearchRunsTieBreaksByRunId, SearchRunsViewTypesAndExperiments,
+                            SearchRunsReturnsFullRuns, SearchRunsPagingStitches, SearchExperiments,
+                            ArtifactIndex);
+
+}  // namespace cairn::store::testing
