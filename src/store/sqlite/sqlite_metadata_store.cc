@@ -1354,37 +1354,57 @@ Result<MetricHistoryPage> SqliteMetadataStore::GetMetricHistory(std::string_view
   return page;
 }
 
-Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
+namespace {
+
+const char* EntityTable(EntityKind kind) {
+  switch (kind) {
+    case EntityKind::kMetric: return "latest_metrics";
+    case EntityKind::kParam: return "params";
+    case EntityKind::kTag: return "tags";
+    default: return nullptr;
+  }
+}
+
+// The SQL selecting the run keys of one page of `query`, in order (LIMIT max_results + 1).
+//
+// The general plan lets SQLite choose (usually: drive from the most selective filter index, sort
+// the matches). With `order_driven`, the first order key (a metric, param or tag) drives instead:
+// its (key, value) index is walked in order and filters are probed per run, so a page is found
+// after a few hundred rows when the filters are not very selective. That plan covers only runs
+// that have a non-NaN value for the key; since those sort first, a full page from it is exact.
+Result<Sql> RunSearchSql(const RunQuery& query, bool order_driven) {
   Sql sql;
-  sql << "SELECT r.run_key FROM runs r";
-  // Joins first (their parameters precede the WHERE clause's in the text).
+  sql << "SELECT r.run_key FROM ";
+  if (order_driven) {
+    sql << EntityTable(query.order_by[0].kind) << " o0 CROSS JOIN runs r ON r.run_key = o0.run_key";
+  } else {
+    sql << "runs r";
+  }
+  const char* join = order_driven ? " CROSS JOIN " : " JOIN ";
   int alias = 0;
-  auto table_of = [](EntityKind kind) -> const char* {
-    switch (kind) {
-      case EntityKind::kMetric: return "latest_metrics";
-      case EntityKind::kParam: return "params";
-      case EntityKind::kTag: return "tags";
-      default: return nullptr;
-    }
-  };
   for (const Comparison& c : query.filter) {
-    const char* table = table_of(c.kind);
+    const char* table = EntityTable(c.kind);
     if (table == nullptr) continue;
     std::string a = "f" + std::to_string(alias++);
-    sql << " JOIN " << table << " " << a << " ON " << a << ".run_key = r.run_key AND " << a
+    sql << join << table << " " << a << " ON " << a << ".run_key = r.run_key AND " << a
         << ".key = ";
     sql.Param(c.key);
   }
-  alias = 0;
-  for (const OrderKey& o : query.order_by) {
-    const char* table = table_of(o.kind);
+  for (size_t i = order_driven ? 1 : 0; i < query.order_by.size(); ++i) {
+    const OrderKey& o = query.order_by[i];
+    const char* table = EntityTable(o.kind);
     if (table == nullptr) continue;
-    std::string a = "o" + std::to_string(alias++);
+    std::string a = "o" + std::to_string(i);
     sql << " LEFT JOIN " << table << " " << a << " ON " << a << ".run_key = r.run_key AND " << a
         << ".key = ";
     sql.Param(o.key);
   }
   sql << " WHERE 1";
+  if (order_driven) {
+    sql << " AND o0.key = ";
+    sql.Param(query.order_by[0].key);
+    sql << " AND o0.value IS NOT NULL";
+  }
   if (!query.experiment_ids.empty()) {
     sql << " AND r.experiment_id IN (";
     bool any = false;
@@ -1421,8 +1441,8 @@ Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
     }
   }
   sql << " ORDER BY ";
-  alias = 0;
-  for (const OrderKey& o : query.order_by) {
+  for (size_t i = 0; i < query.order_by.size(); ++i) {
+    const OrderKey& o = query.order_by[i];
     const char* dir = o.ascending ? " ASC, " : " DESC, ";
     if (o.kind == EntityKind::kAttribute) {
       auto attr = RunAttribute(o.key);
@@ -1430,8 +1450,10 @@ Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
       sql << attr->column << " IS NULL, " << attr->column << dir;
       continue;
     }
-    std::string a = "o" + std::to_string(alias++);
-    if (o.kind == EntityKind::kMetric) {
+    std::string a = "o" + std::to_string(i);
+    if (i == 0 && order_driven) {
+      sql << a << ".value" << dir;
+    } else if (o.kind == EntityKind::kMetric) {
       // Numbers, then NaN, then runs without the metric — in both directions.
       sql << "CASE WHEN " << a << ".run_key IS NULL THEN 2 WHEN " << a << ".is_nan THEN 1 "
           << "ELSE 0 END, " << a << ".value" << dir;
@@ -1443,19 +1465,50 @@ Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
   sql.Param(std::max<int64_t>(query.max_results, 0) + 1);
   sql << " OFFSET ";
   sql.Param(std::max<int64_t>(query.offset, 0));
+  return sql;
+}
 
+// Interrupts a statement after a budget of VM instructions (checked every 1000).
+struct StepBudget {
+  int64_t remaining_calls;
+  static int Check(void* self) { return --static_cast<StepBudget*>(self)->remaining_calls < 0; }
+};
+
+// Budget for the order-driven attempt, in thousands of VM instructions: roughly a few
+// thousand probed runs, a few milliseconds, before falling back to the general plan.
+constexpr int64_t kOrderDrivenBudget = 2000;
+
+}  // namespace
+
+Result<RunPage> SqliteMetadataStore::SearchRuns(const RunQuery& query) {
+  CAIRN_TRY(Sql general, RunSearchSql(query, false));
+  std::optional<Sql> order_driven;
+  if (!query.order_by.empty() && query.order_by[0].kind != EntityKind::kAttribute &&
+      query.offset + query.max_results < 10000) {
+    CAIRN_TRY(order_driven, RunSearchSql(query, true));
+  }
   RunPage page;
+  auto collect = [&](Connection& c, const Sql& sql, std::vector<int64_t>& keys) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(sql.text));
+    sql.BindTo(s);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) return Status::Ok();
+      keys.push_back(s.Int(0));
+    }
+  };
   Status status = Read([&](Connection& c) -> Status {
     std::vector<int64_t> keys;
-    {
-      CAIRN_TRY(Stmt s, c.Prepare(sql.text));
-      sql.BindTo(s);
-      while (true) {
-        CAIRN_TRY(bool row, s.Step());
-        if (!row) break;
-        keys.push_back(s.Int(0));
-      }
+    bool done = false;
+    if (order_driven) {
+      StepBudget budget{kOrderDrivenBudget};
+      sqlite3_progress_handler(c.raw(), 1000, &StepBudget::Check, &budget);
+      Status attempt = collect(c, *order_driven, keys);
+      sqlite3_progress_handler(c.raw(), 0, nullptr, nullptr);
+      done = attempt.ok() && static_cast<int64_t>(keys.size()) > query.max_results;
+      if (!done) keys.clear();
     }
+    if (!done) CAIRN_RETURN_IF_ERROR(collect(c, general, keys));
     if (static_cast<int64_t>(keys.size()) > query.max_results) {
       page.has_more = true;
       keys.resize(std::max<int64_t>(query.max_results, 0));
