@@ -1,6 +1,7 @@
 // Store benchmark: SearchRuns over 100k runs (10 metrics, 10 params each) with a metric and a
 // param filter ordered by a metric, plus LogBatch costs. Prints median milliseconds.
 //   store_search_bench [--runs N] [--iterations N] [--keep DIR]
+// With --keep, the database stays in DIR, and a later run with the same DIR reuses it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   fs::path dir = keep.empty() ? fs::temp_directory_path() / ("cairn-bench-" + NewUuidHex())
                               : fs::path(keep);
   fs::create_directories(dir);
+  const bool reuse = fs::exists(dir / "meta.db");
   const SystemClock& clock = SystemClock::Instance();
   auto opened = SqliteMetadataStore::Open((dir / "meta.db").string(), clock);
   Check(opened.status(), "open");
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
   std::uniform_real_distribution<double> uniform(0, 1);
   const char* kValues[] = {"x", "y", "z", "w"};
   auto setup_start = std::chrono::steady_clock::now();
-  for (int i = 0; i < num_runs; ++i) {
+  for (int i = 0; i < (reuse ? 0 : num_runs); ++i) {
     std::string id = NewUuidHex();
     auto run = store.CreateRun({id, "0", "run-" + std::to_string(i), "bench", RunStatus::kFinished,
                                 1700000000000 + i, {}});
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
     Check(store.LogBatch(id, metrics, params, {}), "log batch");
   }
   double setup_s = Ms(std::chrono::steady_clock::now() - setup_start).count() / 1000;
-  std::printf("setup: %d runs (10 metrics, 10 params each) in %.1f s\n", num_runs, setup_s);
+  if (!reuse) std::printf("setup: %d runs (10 metrics, 10 params each) in %.1f s\n", num_runs, setup_s);
 
   RunQuery q;
   q.experiment_ids = {"0"};

@@ -120,11 +120,10 @@ int main(int argc, char** argv) {
     rounds = 1;
     search_runs = std::min(search_runs, 5000);
   }
-  if (!std::getenv("CAIRN_BINARY")) setenv("CAIRN_BINARY", "./cairn", 1);
   std::string dir = cairn::testing::MakeTempDir("cairn-bench");
   auto server = ServerProcess::Start(dir + "/data", {"--no-access-log"});
   if (!server) {
-    std::fprintf(stderr, "could not start %s\n", std::getenv("CAIRN_BINARY"));
+    std::fprintf(stderr, "could not start %s\n", cairn::testing::CairnBinary().c_str());
     return 1;
   }
   auto client = server->NewClient();

@@ -26,6 +26,9 @@ function(cairn_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CAIRN_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT
-                       "CAIRN_BINARY=${PROJECT_BINARY_DIR}/cairn;CAIRN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # Tests find golden files and the `cairn` binary through these (CAIRN_BINARY in the
+  # environment overrides the binary).
+  target_compile_definitions(${name} PRIVATE CAIRN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                             CAIRN_DEFAULT_BINARY="${PROJECT_BINARY_DIR}/cairn")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -54,7 +54,7 @@ int RunServer(const ServerConfig& config) {
 
   auto metadata = store::SqliteMetadataStore::Open(config.data_dir + "/metadata.db", clock);
   if (!metadata.ok()) return Fail(metadata.status().ToString());
-  auto blobs = blob::LocalBlobStore::Open(config.data_dir + "/blobs");
+  auto blobs = blob::LocalBlobStore::Create(config.data_dir + "/blobs");
   if (!blobs.ok()) return Fail(blobs.status().ToString());
 
   tracking::TrackingService tracking(**metadata, clock);

@@ -109,7 +109,7 @@ class LocalBlobReader : public BlobReader {
 
 }  // namespace
 
-Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::Open(const std::string& root) {
+Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::Create(const std::string& root) {
   std::error_code ec;
   fs::create_directories(fs::path(root) / "tmp", ec);
   if (ec) return Internal("cannot create blob store at " + root + ": " + ec.message());

@@ -11,7 +11,7 @@ namespace cairn::blob {
 class LocalBlobStore : public BlobStore {
  public:
   // Creates `root` (and its tmp/ folder) when missing; clears stale temporary files.
-  static Result<std::unique_ptr<LocalBlobStore>> Open(const std::string& root);
+  static Result<std::unique_ptr<LocalBlobStore>> Create(const std::string& root);
 
   Result<std::string> Put(std::string_view bytes) override;
   Result<std::string> Get(std::string_view digest) const override;

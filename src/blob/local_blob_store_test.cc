@@ -16,7 +16,7 @@ class LocalBlobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("cairn-blob-" + NewUuidHex());
-    store_ = std::move(LocalBlobStore::Open(root_.string())).value();
+    store_ = std::move(LocalBlobStore::Create(root_.string())).value();
   }
   void TearDown() override { fs::remove_all(root_); }
   fs::path root_;
@@ -45,7 +45,7 @@ TEST_F(LocalBlobStoreTest, StreamedWriteMatchesOneShotDigest) {
   ASSERT_TRUE(digest.ok());
   EXPECT_EQ(*digest, Sha256Hex(all));
   auto reader = std::move(store_->Open(*digest)).value();
-  EXPECT_EQ(reader->size(), 100000);
+  EXPECT_EQ(reader->size(), 100000);  // NOLINT
 }
 
 TEST_F(LocalBlobStoreTest, AbandonedWriterLeavesNothing) {

@@ -1,9 +1,9 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "cli/output.h"
 #include "cli/views.h"

@@ -84,7 +84,8 @@ Status SetStage(Session& s, const std::string& name_or_id, bool restore) {
 }  // namespace
 
 void AddExperimentsCommands(CLI::App& app, GlobalOptions& g) {
-  CLI::App* noun = app.add_subcommand("experiments", "Create, list, inspect and delete experiments");
+  CLI::App* noun =
+      app.add_subcommand("experiments", "Create, list, inspect and delete experiments");
   noun->require_subcommand(1);
 
   auto create = std::make_shared<CreateOptions>();
@@ -94,7 +95,9 @@ void AddExperimentsCommands(CLI::App& app, GlobalOptions& g) {
                 "Where the experiment's artifacts go (default: the server's artifact root)");
   c->add_option("--tag", create->tags, "A tag KEY=VALUE (repeatable)")
       ->check(CLI::Validator(
-          [](std::string& v) { return v.find('=') == std::string::npos ? "expected KEY=VALUE" : ""; },
+          [](std::string& v) {
+            return v.find('=') == std::string::npos ? "expected KEY=VALUE" : "";
+          },
           "KEY=VALUE"));
   c->callback([&g, create] { SetCommand(g, [create](Session& s) { return Create(s, *create); }); });
 
@@ -109,13 +112,14 @@ void AddExperimentsCommands(CLI::App& app, GlobalOptions& g) {
   auto get_name = std::make_shared<std::string>();
   CLI::App* gt = noun->add_subcommand("get", "Show an experiment");
   gt->add_option("experiment", *get_name, "Experiment name or id")->required();
-  gt->callback([&g, get_name] { SetCommand(g, [get_name](Session& s) { return Get(s, *get_name); }); });
+  gt->callback(
+      [&g, get_name] { SetCommand(g, [get_name](Session& s) { return Get(s, *get_name); }); });
 
   for (bool restore : {false, true}) {
     auto name = std::make_shared<std::string>();
-    CLI::App* sub = noun->add_subcommand(restore ? "restore" : "delete",
-                                         restore ? "Restore a deleted experiment"
-                                                 : "Delete an experiment (it can be restored)");
+    CLI::App* sub = noun->add_subcommand(
+        restore ? "restore" : "delete",
+        restore ? "Restore a deleted experiment" : "Delete an experiment (it can be restored)");
     sub->add_option("experiment", *name, "Experiment name or id")->required();
     sub->callback([&g, name, restore] {
       SetCommand(g, [name, restore](Session& s) { return SetStage(s, *name, restore); });

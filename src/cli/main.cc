@@ -1,7 +1,6 @@
 // cairn: the command-line interface of the Cairn ML workspace (`cairn NOUN VERB [flags]`).
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/command.h"
 

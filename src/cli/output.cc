@@ -1,9 +1,9 @@
 #include "cli/output.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace cairn::cli {
 namespace {

@@ -134,14 +134,14 @@ void AddRunsCommands(CLI::App& app, GlobalOptions& g) {
   auto search = std::make_shared<SearchOptions>();
   CLI::App* se = noun->add_subcommand("search", "Search runs with MLflow's filter grammar");
   AddExperimentOption(se, *search);
-  se->add_option("--filter", search->filter,
-                 "e.g. \"metrics.auc > 0.9 and params.depth = '6'\"");
+  se->add_option("--filter", search->filter, "e.g. \"metrics.auc > 0.9 and params.depth = '6'\"");
   se->add_option("--order-by", search->order_by, "e.g. \"metrics.auc DESC\" (repeatable)");
   se->add_option("--max-results", search->max_results, "At most this many runs (default 1000)")
       ->check(CLI::PositiveNumber);
   se->add_option("--view", search->view, "active (default), deleted or all")
       ->check(CLI::IsMember({"active", "deleted", "all"}));
-  se->callback([&g, search] { SetCommand(g, [search](Session& s) { return Search(s, *search); }); });
+  se->callback(
+      [&g, search] { SetCommand(g, [search](Session& s) { return Search(s, *search); }); });
 
   auto compare_ids = std::make_shared<std::vector<std::string>>();
   CLI::App* cmp = noun->add_subcommand(

@@ -36,9 +36,7 @@ const client::Param* FindParam(const Run& run, std::string_view key) {
   return nullptr;
 }
 
-std::string RunName(const Run& run) {
-  return run.info.run_name.empty() ? "-" : run.info.run_name;
-}
+std::string RunName(const Run& run) { return run.info.run_name.empty() ? "-" : run.info.run_name; }
 
 void AddUnique(std::vector<std::string>& v, std::string s) {
   if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
@@ -141,8 +139,8 @@ std::string RunDetails(const Run& run, std::string_view experiment_name) {
     t.SetRightAligned(1);
     t.SetRightAligned(2);
     for (const auto& m : run.metrics) {
-      t.AddRow({m.key, FormatDouble(m.value), std::to_string(m.step),
-                FormatTimestamp(m.timestamp)});
+      t.AddRow(
+          {m.key, FormatDouble(m.value), std::to_string(m.step), FormatTimestamp(m.timestamp)});
     }
     out += "\n" + t.Render();
   }
@@ -179,9 +177,8 @@ std::string CompareTable(const std::vector<Run>& runs) {
     t.AddRow(std::move(row));
   };
   attribute("name", [](const Run& r) { return RunName(r); });
-  attribute("status", [](const Run& r) {
-    return std::string(store::RunStatusName(r.info.status));
-  });
+  attribute("status",
+            [](const Run& r) { return std::string(store::RunStatusName(r.info.status)); });
   attribute("duration", [](const Run& r) { return FormatDuration(Duration(r.info)); });
 
   std::set<std::string> param_keys;

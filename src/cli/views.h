@@ -19,8 +19,8 @@ std::string ExperimentsTable(const std::vector<client::Experiment>& experiments)
 std::string ExperimentDetails(const client::Experiment& experiment);
 
 struct RunsTableOptions {
-  bool show_stage = false;                   // a STAGE column (deleted views)
-  std::vector<std::string> metric_columns;   // extra columns, e.g. from the filter and order-by
+  bool show_stage = false;                  // a STAGE column (deleted views)
+  std::vector<std::string> metric_columns;  // extra columns, e.g. from the filter and order-by
   std::vector<std::string> param_columns;
 };
 std::string RunsTable(const std::vector<client::Run>& runs, const ExperimentNames& names,

@@ -1,12 +1,11 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-
-#include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "client/mlflow_json.h"
 #include "client/tracking_client.h"
@@ -43,8 +42,7 @@ TEST(ArtifactPathTest, NormalizesAndRejectsDotSegments) {
 
 TEST(ArtifactPathTest, MapsRunArtifactUriOntoProxy) {
   EXPECT_EQ(*ArtifactProxyRoot("mlflow-artifacts:/1/abc/artifacts"), "1/abc/artifacts");
-  EXPECT_EQ(*ArtifactProxyRoot("mlflow-artifacts://host:5000/1/abc/artifacts"),
-            "1/abc/artifacts");
+  EXPECT_EQ(*ArtifactProxyRoot("mlflow-artifacts://host:5000/1/abc/artifacts"), "1/abc/artifacts");
   EXPECT_EQ(*ArtifactProxyTarget("mlflow-artifacts:/1/abc/artifacts", "model/x.bin"),
             "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model/x.bin");
   EXPECT_EQ(*ArtifactProxyTarget("mlflow-artifacts:/1/abc/artifacts", "my dir/a#b?.txt"),
@@ -94,7 +92,8 @@ TEST(MlflowJsonTest, WritesSpecialDoublesAsStrings) {
 }
 
 TEST(MlflowJsonTest, ParsesExperimentWithStringTimestamps) {
-  Json j = Json::parse(R"({"experiment_id":"3","name":"churn","artifact_location":"mlflow-artifacts:/3",
+  Json j =
+      Json::parse(R"({"experiment_id":"3","name":"churn","artifact_location":"mlflow-artifacts:/3",
       "lifecycle_stage":"deleted","creation_time":"1700000000000","last_update_time":1700000000500,
       "tags":[{"key":"team","value":"ml"}]})");
   auto e = ExperimentFromJson(j);
@@ -130,7 +129,7 @@ constexpr const char* kRunJson = R"({
 TEST(MlflowJsonTest, ParsesRun) {
   auto run = RunFromJson(Json::parse(kRunJson));
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  EXPECT_EQ(run->info.run_id, "abc");  // from the deprecated run_uuid
+  EXPECT_EQ(run->info.run_id, "abc");          // from the deprecated run_uuid
   EXPECT_EQ(run->info.run_name, "brave-fox");  // from the tag when run_name is absent
   EXPECT_EQ(run->info.status, RunStatus::kFinished);
   EXPECT_EQ(run->info.start_time, 1700000000000);
@@ -198,9 +197,9 @@ TEST(MlflowJsonTest, MapsErrorsToStatus) {
       404, R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 'x' not found"})");
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "Run 'x' not found");
-  EXPECT_EQ(StatusFromHttpError(400, R"({"error_code":"RESOURCE_ALREADY_EXISTS","message":"m"})")
-                .code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      StatusFromHttpError(400, R"({"error_code":"RESOURCE_ALREADY_EXISTS","message":"m"})").code(),
+      StatusCode::kAlreadyExists);
   for (const char* code : {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"}) {
     Json body = {{"error_code", code}, {"message", "m"}};
     EXPECT_EQ(StatusFromHttpError(400, body.dump()).code(), StatusCode::kInvalidArgument) << code;
@@ -375,7 +374,7 @@ TEST_F(TrackingClientTest, DownloadArtifactsRecursesIntoDirectories) {
   fs::path dest = fs::temp_directory_path() / ("cairn_client_dl_" + std::to_string(::getpid()));
   fake_->Answer(200, R"({"run":{"info":{"run_id":"abc",
                          "artifact_uri":"mlflow-artifacts:/1/abc/artifacts"}}})");
-  fake_->Answer(200, R"({"files":[{"path":"model","is_dir":true}]})");   // list ""
+  fake_->Answer(200, R"({"files":[{"path":"model","is_dir":true}]})");  // list ""
   fake_->Answer(200, R"({"files":[{"path":"model/x.bin","is_dir":false,"file_size":3}]})");
   fake_->Answer(200, "xyz");  // download
   auto written = client_->DownloadArtifacts("abc", "model", dest.string());

@@ -1,4 +1,5 @@
-// Kept apart from tracking_client.cc so tests that use a fake transport do not link the HTTP client.
+// Kept apart from tracking_client.cc so tests that use a fake transport do not link the HTTP
+// client.
 #include "client/tracking_client.h"
 #include "client/transport.h"
 
@@ -16,11 +17,10 @@ class HttpTransport : public Transport {
   }
   Result<http::ClientResponse> SendFile(std::string_view method, std::string_view target,
                                         const std::string& path) override {
-    return Explain(client_->SendFile(method, target, path,
-                                     {{"content-type", "application/octet-stream"}}));
+    return Explain(
+        client_->SendFile(method, target, path, {{"content-type", "application/octet-stream"}}));
   }
-  Result<http::ClientResponse> Download(std::string_view target,
-                                        const std::string& path) override {
+  Result<http::ClientResponse> Download(std::string_view target, const std::string& path) override {
     return Explain(client_->Download(target, path));
   }
 
@@ -28,6 +28,7 @@ class HttpTransport : public Transport {
   // Names the server in connection failures, which is what the user needs to fix.
   Result<http::ClientResponse> Explain(Result<http::ClientResponse> r) const {
     if (r.ok() || r.status().code() != StatusCode::kUnavailable) return r;
+    if (r.status().message().find(base_url_) != std::string::npos) return r;
     return Unavailable("cannot reach the tracking server at " + base_url_ + ": " +
                        r.status().message());
   }

@@ -299,7 +299,9 @@ Json ToJson(const Tag& t) { return {{"key", t.key}, {"value", t.value}}; }
 Json ToJson(const Param& p) { return {{"key", p.key}, {"value", p.value}}; }
 
 Json ToJson(const Metric& m) {
-  return {{"key", m.key}, {"value", DoubleToJson(m.value)}, {"timestamp", m.timestamp},
+  return {{"key", m.key},
+          {"value", DoubleToJson(m.value)},
+          {"timestamp", m.timestamp},
           {"step", m.step}};
 }
 
@@ -328,10 +330,8 @@ Json ToJson(const RunInfo& info) {
 }
 
 Json ToJson(const DatasetInput& d) {
-  Json ds = {{"name", d.name},
-             {"digest", d.digest},
-             {"source_type", d.source_type},
-             {"source", d.source}};
+  Json ds = {
+      {"name", d.name}, {"digest", d.digest}, {"source_type", d.source_type}, {"source", d.source}};
   if (!d.schema.empty()) ds["schema"] = d.schema;
   if (!d.profile.empty()) ds["profile"] = d.profile;
   return {{"tags", TagsToJson(d.tags)}, {"dataset", std::move(ds)}};
@@ -345,9 +345,10 @@ Json ToJson(const Run& r) {
   Json inputs = Json::array();
   for (const DatasetInput& d : r.inputs) inputs.push_back(ToJson(d));
   return {{"info", ToJson(r.info)},
-          {"data", {{"metrics", std::move(metrics)},
-                    {"params", std::move(params)},
-                    {"tags", TagsToJson(r.tags)}}},
+          {"data",
+           {{"metrics", std::move(metrics)},
+            {"params", std::move(params)},
+            {"tags", TagsToJson(r.tags)}}},
           {"inputs", {{"dataset_inputs", std::move(inputs)}}}};
 }
 
@@ -359,9 +360,12 @@ Json ToJson(const FileInfo& f) {
 
 std::string_view ViewTypeName(ViewType v) {
   switch (v) {
-    case ViewType::kActiveOnly: return "ACTIVE_ONLY";
-    case ViewType::kDeletedOnly: return "DELETED_ONLY";
-    case ViewType::kAll: return "ALL";
+    case ViewType::kActiveOnly:
+      return "ACTIVE_ONLY";
+    case ViewType::kDeletedOnly:
+      return "DELETED_ONLY";
+    case ViewType::kAll:
+      return "ALL";
   }
   return "ACTIVE_ONLY";
 }
@@ -385,8 +389,7 @@ Json SearchRunsBody(const SearchRunsRequest& req) {
 }
 
 Json CreateRunBody(const CreateRunRequest& req, int64_t now_ms) {
-  Json j = {{"experiment_id", req.experiment_id},
-            {"start_time", req.start_time.value_or(now_ms)}};
+  Json j = {{"experiment_id", req.experiment_id}, {"start_time", req.start_time.value_or(now_ms)}};
   if (!req.run_name.empty()) j["run_name"] = req.run_name;
   if (!req.user_id.empty()) j["user_id"] = req.user_id;
   if (!req.tags.empty()) j["tags"] = TagsToJson(req.tags);
@@ -403,8 +406,8 @@ Status StatusFromHttpError(int http_status, std::string_view body) {
   }
   if (message.empty()) {
     std::string_view snippet = body.substr(0, 200);
-    while (!snippet.empty() && (snippet.back() == '\n' || snippet.back() == '\r' ||
-                                snippet.back() == ' ')) {
+    while (!snippet.empty() &&
+           (snippet.back() == '\n' || snippet.back() == '\r' || snippet.back() == ' ')) {
       snippet.remove_suffix(1);
     }
     message = "HTTP " + std::to_string(http_status);

@@ -12,9 +12,7 @@ const http::Headers& JsonHeaders() {
   return kHeaders;
 }
 
-std::string Dump(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
 
@@ -69,8 +67,7 @@ Result<Experiment> TrackingClient::GetExperiment(std::string_view experiment_id)
 }
 
 Result<Experiment> TrackingClient::GetExperimentByName(std::string_view name) {
-  CAIRN_TRY(Json j,
-            Get("experiments/get-by-name", QueryString({{"experiment_name", Str(name)}})));
+  CAIRN_TRY(Json j, Get("experiments/get-by-name", QueryString({{"experiment_name", Str(name)}})));
   auto e = j.find("experiment");
   if (e == j.end()) return Internal("malformed response from server: no experiment");
   return ExperimentFromJson(*e);
@@ -99,7 +96,8 @@ Result<std::vector<Experiment>> TrackingClient::SearchAllExperiments(SearchExper
   std::vector<Experiment> out;
   while (true) {
     if (limit > 0) {
-      req.max_results = std::min<int64_t>(req.max_results, static_cast<int64_t>(limit - out.size()));
+      req.max_results =
+          std::min<int64_t>(req.max_results, static_cast<int64_t>(limit - out.size()));
     }
     CAIRN_TRY(ExperimentsPage page, SearchExperiments(req));
     for (Experiment& e : page.experiments) out.push_back(std::move(e));
@@ -109,8 +107,7 @@ Result<std::vector<Experiment>> TrackingClient::SearchAllExperiments(SearchExper
   return out;
 }
 
-Status TrackingClient::RenameExperiment(std::string_view experiment_id,
-                                        std::string_view new_name) {
+Status TrackingClient::RenameExperiment(std::string_view experiment_id, std::string_view new_name) {
   return PostStatus("experiments/update",
                     {{"experiment_id", experiment_id}, {"new_name", new_name}});
 }
@@ -225,7 +222,8 @@ Result<std::vector<Run>> TrackingClient::SearchAllRuns(SearchRunsRequest req, si
   std::vector<Run> out;
   while (true) {
     if (limit > 0) {
-      req.max_results = std::min<int64_t>(req.max_results, static_cast<int64_t>(limit - out.size()));
+      req.max_results =
+          std::min<int64_t>(req.max_results, static_cast<int64_t>(limit - out.size()));
     }
     CAIRN_TRY(RunsPage page, SearchRuns(req));
     for (Run& r : page.runs) out.push_back(std::move(r));
@@ -242,9 +240,8 @@ Result<MetricHistoryPage> TrackingClient::GetMetricHistory(std::string_view run_
   CAIRN_TRY(Json j, Get("metrics/get-history",
                         QueryString({{"run_id", Str(run_id)},
                                      {"metric_key", Str(key)},
-                                     {"max_results", max_results > 0
-                                                         ? std::to_string(max_results)
-                                                         : std::string()},
+                                     {"max_results", max_results > 0 ? std::to_string(max_results)
+                                                                     : std::string()},
                                      {"page_token", Str(page_token)}})));
   return MetricHistoryPageFromJson(j);
 }

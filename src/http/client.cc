@@ -2,15 +2,14 @@
 // every read and write is bounded by the timeout (Beast's timeouts apply to async operations only).
 #include "http/client.h"
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
 #include <limits>
 #include <optional>
 #include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #ifndef CAIRN_VERSION
 #define CAIRN_VERSION "dev"
@@ -25,6 +24,7 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
 constexpr uint32_t kHeaderLimit = 64 * 1024;
+constexpr size_t kReadBufferSize = 64 * 1024;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -98,6 +98,8 @@ struct HttpClient::Impl {
       return Unreachable(ec);
     }
     buffer.consume(buffer.size());
+    // Beast reads at most the buffer's free capacity (512 bytes when empty): keep it large.
+    buffer.reserve(kReadBufferSize);
     return Status::Ok();
   }
 
@@ -165,9 +167,8 @@ struct HttpClient::Impl {
       header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       if (method == "HEAD") header_parser.skip(true);
       stream->expires_after(timeout);
-      beast::error_code ec = Run([&](auto handler) {
-        bhttp::async_read_header(*stream, buffer, header_parser, handler);
-      });
+      beast::error_code ec = Run(
+          [&](auto handler) { bhttp::async_read_header(*stream, buffer, header_parser, handler); });
       if (ec) {
         Disconnect();
         const beast::error_code& cause = write_ec ? write_ec : ec;

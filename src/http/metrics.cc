@@ -117,8 +117,9 @@ std::string HttpMetrics::Render() const {
            EscapeLabel(route) + "\",status=\"" + std::to_string(status) + "\"} " +
            std::to_string(count) + "\n";
   }
-  out += "# HELP cairn_http_request_duration_seconds HTTP request latency by method and route "
-         "template.\n";
+  out +=
+      "# HELP cairn_http_request_duration_seconds HTTP request latency by method and route "
+      "template.\n";
   out += "# TYPE cairn_http_request_duration_seconds histogram\n";
   for (const auto& [key, h] : histograms) {
     std::string labels =
@@ -132,8 +133,8 @@ std::string HttpMetrics::Render() const {
     out += "cairn_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
            std::to_string(h.count) + "\n";
     out += "cairn_http_request_duration_seconds_sum{" + labels + "} " + FormatDouble(h.sum) + "\n";
-    out += "cairn_http_request_duration_seconds_count{" + labels + "} " +
-           std::to_string(h.count) + "\n";
+    out += "cairn_http_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) +
+           "\n";
   }
   // Collectors run outside the lock: they may take their own locks or be slow.
   for (const auto& collector : collectors) {

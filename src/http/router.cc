@@ -74,8 +74,8 @@ bool MatchPattern(std::string_view pattern, std::string_view path, Params* param
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler),
-                          std::move(options)});
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(handler), std::move(options)});
 }
 
 const Route* Router::Match(std::string_view method, std::string_view path,

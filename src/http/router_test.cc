@@ -1,9 +1,9 @@
 #include "http/router.h"
 
-#include <stdexcept>
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "http/http_types.h"
 
@@ -49,8 +49,8 @@ TEST(RouterTest, EarlierLiteralSegmentWins) {
 TEST(RouterTest, ParametersAreDecodedAndNamed) {
   Router router;
   router.Add("GET", "/models/{name}/versions/{version}", [](HttpRequest& req) {
-    return TextResponse(200, std::string(req.PathParam("name")) + "@" +
-                                 std::string(req.PathParam("version")));
+    return TextResponse(
+        200, std::string(req.PathParam("name")) + "@" + std::string(req.PathParam("version")));
   });
   auto req = Request("GET", "/models/my%20model/versions/3");
   EXPECT_EQ(router.Dispatch(req).body, "my model@3");
@@ -110,9 +110,8 @@ TEST(RouterTest, KnownPathWithOtherMethodIs405) {
 
 TEST(RouterTest, ThrowingHandlerIs500JsonError) {
   Router router;
-  router.Add("POST", "/boom", [](HttpRequest&) -> HttpResponse {
-    throw std::runtime_error("kaboom \"quoted\"");
-  });
+  router.Add("POST", "/boom",
+             [](HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom \"quoted\""); });
   router.Add("POST", "/boom-int", [](HttpRequest&) -> HttpResponse { throw 7; });
   auto req = Request("POST", "/boom");
   HttpResponse res = router.Dispatch(req);

@@ -4,20 +4,19 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
-#include <mutex>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "core/ids.h"
 
@@ -48,9 +47,7 @@ bool IsAcceptableRequestId(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-bool IsHeaderSafe(std::string_view s) {
-  return s.find_first_of("\r\n") == std::string_view::npos;
-}
+bool IsHeaderSafe(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
 
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
@@ -165,10 +162,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // compares a content length with an empty optional limit as "exceeded".)
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(IdleTimeout());
-    bhttp::async_read_header(stream_, buffer_, *header_parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *header_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -177,10 +173,10 @@ class Session : public std::enable_shared_from_this<Session> {
         BeginRequest();
         start_micros_ = server_.clock.MonotonicMicros();
         req_.request_id = NewUuidHex();
-        std::string message = ec == bhttp::error::header_limit
-                                  ? "request headers exceed " + std::to_string(kHeaderLimit) +
-                                        " bytes"
-                                  : "malformed HTTP request: " + ec.message();
+        std::string message =
+            ec == bhttp::error::header_limit
+                ? "request headers exceed " + std::to_string(kHeaderLimit) + " bytes"
+                : "malformed HTTP request: " + ec.message();
         return Reply(JsonError(400, "BAD_REQUEST", message), /*keep_alive=*/false,
                      /*linger=*/true);
       }
@@ -212,6 +208,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     bool has_body = header_parser_->chunked() || header_parser_->content_length().value_or(0) > 0;
+    // Beast reads at most the buffer's free capacity (512 bytes when empty): large bodies need
+    // room.
+    if (has_body && header_parser_->content_length().value_or(kChunkSize) > 4096) {
+      buffer_.reserve(kChunkSize);
+    }
     if (route_ != nullptr && route_->options.body_sink_factory) {
       try {
         sink_ = route_->options.body_sink_factory(req_);
@@ -244,18 +245,20 @@ class Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // Piece by piece, so that the timeout bounds a stalled client rather than a long upload.
   void ReadStringBody() {
+    if (string_parser_->is_done()) return OnStringBody({});
     stream_.expires_after(IdleTimeout());
-    bhttp::async_read(stream_, buffer_, *string_parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnStringBody(ec);
-                      });
+    bhttp::async_read_some(
+        stream_, buffer_, *string_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnStringBody(ec); });
   }
 
   void OnStringBody(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) return ReplyTooLarge(route_ ? route_->options.max_body_bytes
-                                                                    : kDefaultMaxBodyBytes);
+    if (ec == bhttp::error::body_limit)
+      return ReplyTooLarge(route_ ? route_->options.max_body_bytes : kDefaultMaxBodyBytes);
     if (ec) return BodyReadFailed(ec);
+    if (!string_parser_->is_done()) return ReadStringBody();
     req_.body = std::move(string_parser_->get().body());
     keep_alive_ = string_parser_->keep_alive();
     Dispatch();
@@ -266,10 +269,9 @@ class Session : public std::enable_shared_from_this<Session> {
     body.data = chunk_.data();
     body.size = chunk_.size();
     stream_.expires_after(IdleTimeout());
-    bhttp::async_read(stream_, buffer_, *sink_parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnSinkChunk(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *sink_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnSinkChunk(ec); });
   }
 
   void OnSinkChunk(beast::error_code ec) {
@@ -411,14 +413,13 @@ class Session : public std::enable_shared_from_this<Session> {
                  std::shared_ptr<bhttp::response_serializer<Body>> sr) {
     stream_.expires_after(IdleTimeout());
     auto& serializer = *sr;
-    bhttp::async_write_some(
-        stream_, serializer,
-        [self = shared_from_this(), res = std::move(res), sr = std::move(sr)](
-            beast::error_code ec, size_t) mutable {
-          if (ec) return self->Finish(ec);
-          if (sr->is_done()) return self->Finish({});
-          self->WriteSome(std::move(res), std::move(sr));
-        });
+    bhttp::async_write_some(stream_, serializer,
+                            [self = shared_from_this(), res = std::move(res), sr = std::move(sr)](
+                                beast::error_code ec, size_t) mutable {
+                              if (ec) return self->Finish(ec);
+                              if (sr->is_done()) return self->Finish({});
+                              self->WriteSome(std::move(res), std::move(sr));
+                            });
   }
 
   void ProduceChunk() {
@@ -426,7 +427,11 @@ class Session : public std::enable_shared_from_this<Session> {
     bool more = false;
     chunk_text_.clear();
     try {
-      more = producer_(chunk_text_);
+      // An empty chunk would read as the end of a chunked body: ask again instead.
+      do {
+        chunk_text_.clear();
+        more = producer_(chunk_text_);
+      } while (more && chunk_text_.empty());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "http: body producer for %s failed: %s\n", req_.target.c_str(),
                    e.what());

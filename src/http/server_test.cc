@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -12,11 +13,9 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -159,24 +158,25 @@ class ServerTest : public ::testing::Test {
                              {"tags", req.QueryParams("tag")}};
       return JsonResponse(200, body.dump());
     });
-    router_.Add("GET", "/throw", [](HttpRequest&) -> HttpResponse {
-      throw std::runtime_error("handler failed");
-    });
-    router_.Add("POST", "/small", [](HttpRequest& req) {
-      return TextResponse(200, std::to_string(req.body.size()));
-    }, Limit(1024));
-    router_.Add("PUT", "/upload/{name}",
-                [this](HttpRequest& req) {
-                  bool streamed = req.body_sink != nullptr && req.body.empty();
-                  return TextResponse(200, streamed ? "streamed" : "buffered");
-                },
-                RouteOptions{.max_body_bytes = 64 << 20,
-                             .body_sink_factory = [this](const HttpRequest& headers) {
-                               std::lock_guard<std::mutex> lock(mu_);
-                               sink_name_ = std::string(headers.PathParam("name"));
-                               sink_ = std::make_shared<CollectingSink>();
-                               return sink_;
-                             }});
+    router_.Add("GET", "/throw",
+                [](HttpRequest&) -> HttpResponse { throw std::runtime_error("handler failed"); });
+    router_.Add(
+        "POST", "/small",
+        [](HttpRequest& req) { return TextResponse(200, std::to_string(req.body.size())); },
+        Limit(1024));
+    router_.Add(
+        "PUT", "/upload/{name}",
+        [this](HttpRequest& req) {
+          bool streamed = req.body_sink != nullptr && req.body.empty();
+          return TextResponse(200, streamed ? "streamed" : "buffered");
+        },
+        RouteOptions{.max_body_bytes = 64 << 20,
+                     .body_sink_factory = [this](const HttpRequest& headers) {
+                       std::lock_guard<std::mutex> lock(mu_);
+                       sink_name_ = std::string(headers.PathParam("name"));
+                       sink_ = std::make_shared<CollectingSink>();
+                       return sink_;
+                     }});
     router_.Add("GET", "/file", [this](HttpRequest&) {
       HttpResponse res;
       res.body_file = (dir_ / "served.bin").string();
@@ -188,7 +188,8 @@ class ServerTest : public ::testing::Test {
       auto next = std::make_shared<int>(0);
       res.body_producer = [next](std::string& chunk) {
         if (*next == 100) return false;
-        chunk = std::string(static_cast<size_t>(*next) * 997 + 1, static_cast<char>('a' + *next % 26));
+        chunk =
+            std::string(static_cast<size_t>(*next) * 997 + 1, static_cast<char>('a' + *next % 26));
         ++*next;
         return true;
       };
@@ -399,7 +400,8 @@ TEST_F(ServerTest, FileAndProducedBodiesDownloadToFiles) {
   EXPECT_TRUE(ReadFile(file_copy) == served);
 
   std::string expected;
-  for (int i = 0; i < 100; ++i) expected += std::string(i * 997 + 1, static_cast<char>('a' + i % 26));
+  for (int i = 0; i < 100; ++i)
+    expected += std::string(i * 997 + 1, static_cast<char>('a' + i % 26));
   fs::path produced_copy = dir_ / "produced_copy.bin";
   auto produced = client->Download("/produced", produced_copy.string());
   ASSERT_TRUE(produced.ok()) << produced.status().ToString();
@@ -433,7 +435,15 @@ TEST_F(ServerTest, MetricsAreLabelledByRouteTemplate) {
   ASSERT_TRUE(client->Send("GET", "/hello/alice").ok());
   ASSERT_TRUE(client->Send("GET", "/hello/bob").ok());
   ASSERT_TRUE(client->Send("GET", "/no/such/path").ok());
+  // A request is observed once its response is written, which may be just after the client
+  // has read it: poll for the last one.
   std::string text = metrics_.Render();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (text.find("unmatched") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    text = metrics_.Render();
+  }
   EXPECT_NE(text.find("# TYPE cairn_http_requests_total counter"), std::string::npos);
   EXPECT_NE(text.find("cairn_http_requests_total{method=\"GET\",route=\"/hello/{name}\","
                       "status=\"200\"} 2"),

@@ -65,7 +65,7 @@ struct ExperimentPage {
 };
 
 struct MetricHistoryPage {
-  std::vector<Metric> metrics;  // in the order logged (by step, then timestamp)
+  std::vector<Metric> metrics;  // in the order logged
   bool has_more = false;
 };
 

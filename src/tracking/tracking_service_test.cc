@@ -31,10 +31,10 @@ class TrackingServiceTest : public ::testing::Test {
 };
 
 TEST(ValidationTest, KeysFollowMlflowRules) {
-  for (std::string ok : {"loss", "train/loss", "a.b-c_d e", std::string(250, 'k')}) {
+  for (std::string ok : std::vector<std::string>{"loss", "train/loss", "a.b-c_d e", std::string(250, 'k')}) {
     EXPECT_TRUE(ValidateKey("metric", ok).ok()) << ok;
   }
-  for (std::string bad : {"", "/abs", "a/../b", "..", "a//b", "trail/", "semi;colon", "q'uote",
+  for (std::string bad : std::vector<std::string>{"", "/abs", "a/../b", "..", "a//b", "trail/", "semi;colon", "q'uote",
                           std::string(251, 'k')}) {
     EXPECT_EQ(ValidateKey("metric", bad).code(), StatusCode::kInvalidArgument) << bad;
   }

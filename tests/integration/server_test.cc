@@ -57,8 +57,7 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, GoldenTrackingConversationOverHttp) {
-  std::string golden = std::string(std::getenv("CAIRN_SOURCE_DIR")) +
-                       "/tests/golden/mlflow_tracking.json";
+  std::string golden = std::string(CAIRN_SOURCE_DIR) + "/tests/golden/mlflow_tracking.json";
   auto errors = RunGoldenFile(golden, [&](const std::string& method, const std::string& target,
                                           const std::string& body) {
     auto response = client_->Send(method, target, body, {{"content-type", "application/json"}});
@@ -117,7 +116,7 @@ TEST_F(ServerTest, HostileRequestsGetJsonErrorsAndWriteNothingOutside) {
       EXPECT_NE(response->body.find("error_code"), std::string::npos) << response->body;
     }
   }
-  for (std::string body : {"{", "null", "[]", "{\"experiment_id\": {}}", std::string("\0\1\2", 3)}) {
+  for (std::string body : std::vector<std::string>{"{", "null", "[]", "{\"experiment_id\": {}}", std::string("\0\1\2", 3)}) {
     auto response = client_->Send("POST", "/api/2.0/mlflow/runs/create", body);
     ASSERT_TRUE(response.ok());
     EXPECT_EQ(response->status, 400) << body;

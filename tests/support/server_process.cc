@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 std::string CairnBinary() {
   const char* env = std::getenv("CAIRN_BINARY");
-  return env ? env : "cairn";
+  return env ? env : CAIRN_DEFAULT_BINARY;
 }
 
 std::string MakeTempDir(const std::string& prefix) {

@@ -80,6 +80,8 @@ class ArtifactHandlers {
   }
 
   HttpResponse Download(HttpRequest& req) {
+    // ".../artifacts?path=dir" (no trailing path) is a listing.
+    if (ProxyPath(req).empty()) return List(req);
     CAIRN_TRY_RESPOND(auto download, service_.Open(ProxyPath(req)));
     HttpResponse response;
     response.status = 200;

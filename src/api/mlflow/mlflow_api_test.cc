@@ -25,7 +25,7 @@ class MlflowApiTest : public ::testing::Test {
     fs::create_directories(dir_);
     store_ = std::move(store::SqliteMetadataStore::Open((dir_ / "meta.db").string(), clock_))
                  .value();
-    blobs_ = std::move(blob::LocalBlobStore::Open((dir_ / "blobs").string())).value();
+    blobs_ = std::move(blob::LocalBlobStore::Create((dir_ / "blobs").string())).value();
     tracking_ = std::make_unique<tracking::TrackingService>(*store_, clock_);
     artifacts_ = std::make_unique<tracking::ArtifactService>(*store_, *blobs_);
     RouteLimits limits;
@@ -54,7 +54,7 @@ class MlflowApiTest : public ::testing::Test {
   }
 
   json CallJson(const std::string& method, const std::string& target, const json& body) {
-    auto response = Call(method, target, body.dump());
+    auto response = Call(method, target, body.is_null() ? "" : body.dump());
     return json::parse(response.body);
   }
 
