@@ -770,21 +770,65 @@ Result<int> SqliteMetadataStore::SchemaVersion() {
 }
 
 Status SqliteMetadataStore::Write(const std::function<Status(Connection&)>& fn) {
+  // Group commit: callers queue their transaction bodies; whoever finds no batch running becomes
+  // the leader, runs everything queued in one transaction and wakes the others after COMMIT.
+  PendingWrite me{&fn};
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leader_active_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    leader_active_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    leader_active_ = false;
+    for (PendingWrite* w : batch) w->done = true;
+    queue_cv_.notify_all();
+  }
+  return me.status;
+}
+
+void SqliteMetadataStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
   std::lock_guard lock(write_mu_);
   Connection& c = *writer_;
   c.TrimCache();
+  auto fail_all = [&](const Status& status) {
+    for (PendingWrite* w : batch) w->status = status;
+  };
   {
-    CAIRN_TRY(Stmt begin, c.Prepare("BEGIN IMMEDIATE"));
-    CAIRN_RETURN_IF_ERROR(begin.Run());
+    auto begin = c.Prepare("BEGIN IMMEDIATE");
+    Status status = begin.ok() ? begin->Run() : begin.status();
+    if (!status.ok()) return fail_all(status);
   }
-  Status status = fn(c);
-  if (status.ok()) {
-    CAIRN_TRY(Stmt commit, c.Prepare("COMMIT"));
-    status = commit.Run();
-    if (status.ok()) return status;
+  if (batch.size() == 1) {
+    batch[0]->status = (*batch[0]->fn)(c);
+    if (!batch[0]->status.ok()) {
+      (void)c.Exec("ROLLBACK");
+      return;
+    }
+  } else {
+    // Each caller's writes sit in a savepoint, so one caller's error undoes only its own.
+    for (PendingWrite* w : batch) {
+      Status status = c.Exec("SAVEPOINT caller");
+      if (status.ok()) status = (*w->fn)(c);
+      if (!status.ok()) (void)c.Exec("ROLLBACK TO caller");
+      Status released = c.Exec("RELEASE caller");
+      w->status = status.ok() ? released : status;
+    }
   }
-  (void)c.Exec("ROLLBACK");
-  return status;
+  auto commit = c.Prepare("COMMIT");
+  Status committed = commit.ok() ? commit->Run() : commit.status();
+  if (!committed.ok()) {
+    (void)c.Exec("ROLLBACK");
+    for (PendingWrite* w : batch) {
+      if (w->status.ok()) w->status = committed;
+    }
+  }
 }
 
 Status SqliteMetadataStore::Read(const std::function<Status(Connection&)>& fn) {

@@ -22,8 +22,8 @@ namespace sqlite_internal {
 class Connection;
 }  // namespace sqlite_internal
 
-// Writes go through one connection behind a mutex, each in its own transaction, acknowledged
-// after COMMIT (WAL, synchronous=NORMAL: a process crash loses nothing acknowledged). Reads use
+// Writes go through one connection, group-committed (concurrent writers share one transaction,
+// each in its own savepoint), acknowledged after COMMIT (WAL, synchronous=NORMAL: a process crash loses nothing acknowledged). Reads use
 // a pool of connections, each read in one snapshot transaction, so reads proceed during writes.
 // WAL checkpoints (the only fsyncs) run on a background thread, off the write path.
 // Metric histories are stored as packed blocks (one row per key per LogBatch call), with the
@@ -74,14 +74,26 @@ class SqliteMetadataStore : public MetadataStore {
   SqliteMetadataStore(std::string db_path, const Clock& clock, std::string artifact_root,
                       std::unique_ptr<Connection> writer);
 
-  // Runs `fn` in a write transaction (BEGIN IMMEDIATE … COMMIT); rolls back on any error.
+  // Runs `fn` in a write transaction; nothing of it stays on any error. Concurrent callers are
+  // group-committed: one transaction, one savepoint per caller, each acknowledged after COMMIT.
   Status Write(const std::function<Status(Connection&)>& fn);
+  struct PendingWrite {
+    const std::function<Status(Connection&)>* fn;
+    Status status;
+    bool done = false;
+  };
+  void CommitBatch(const std::vector<PendingWrite*>& batch);
   // Runs `fn` in a read transaction on a pooled connection (one consistent snapshot).
   Status Read(const std::function<Status(Connection&)>& fn);
 
   std::string db_path_;
   const Clock& clock_;
   std::string artifact_root_;  // without a trailing '/'
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingWrite*> queue_;
+  bool leader_active_ = false;
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;

@@ -166,6 +166,42 @@ TEST_F(SqliteMetadataStoreTest, ConcurrentWritersAndReadersAllPersisted) {
             size_t(2 * kBatches * 10));
 }
 
+// Group commit: writers that fail (a changed param) lose only their own writes, never a
+// neighbour's that shared the transaction.
+TEST_F(SqliteMetadataStoreTest, GroupCommittedWritersFailAlone) {
+  auto store = Open();
+  std::string run = NewUuidHex();
+  ASSERT_TRUE(store->CreateRun({run, "0", "", "", RunStatus::kRunning, 1, {}}).ok());
+  ASSERT_TRUE(store->LogBatch(run, {}, {{"fixed", "a"}}, {}).ok());
+  constexpr int kThreads = 6;
+  constexpr int kBatches = 40;
+  std::atomic<int> ok_batches{0}, failed_batches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        bool conflicting = (t + b) % 3 == 0;
+        std::string key = "k" + std::to_string(t);
+        std::vector<Metric> metrics = {{key, double(b), b, b}};
+        std::vector<Param> params = {{"fixed", conflicting ? "b" : "a"}};
+        Status s = store->LogBatch(run, metrics, params, {});
+        EXPECT_EQ(s.ok(), !conflicting) << s.ToString();
+        (s.ok() ? ok_batches : failed_batches)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int64_t points = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    auto history = store->GetMetricHistory(run, "k" + std::to_string(t), 0, 0);
+    ASSERT_TRUE(history.ok());
+    for (const auto& m : history->metrics) EXPECT_NE((t + int(m.step)) % 3, 0);
+    points += int64_t(history->metrics.size());
+  }
+  EXPECT_EQ(points, ok_batches.load());
+  EXPECT_GT(failed_batches.load(), 0);
+}
+
 TEST_F(SqliteMetadataStoreTest, LargeBatchSplitsByKey) {
   auto store = Open();
   std::string run_id = NewUuidHex();
