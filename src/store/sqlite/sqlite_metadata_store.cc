@@ -772,7 +772,7 @@ Result<int> SqliteMetadataStore::SchemaVersion() {
 Status SqliteMetadataStore::Write(const std::function<Status(Connection&)>& fn) {
   // Group commit: callers queue their transaction bodies; whoever finds no batch running becomes
   // the leader, runs everything queued in one transaction and wakes the others after COMMIT.
-  PendingWrite me{&fn};
+  PendingWrite me{&fn, Status::Ok(), false};
   std::unique_lock lock(queue_mu_);
   queue_.push_back(&me);
   while (!me.done) {
