@@ -2,6 +2,12 @@
 
 set(CAIRN_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-unused-parameter)
 
+if(CAIRN_FUZZ)
+  # Everything is built with fuzzer coverage, so the fuzzers see into the libraries.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  set(CAIRN_SANITIZE ON)
+endif()
+
 if(CAIRN_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

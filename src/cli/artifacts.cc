@@ -4,7 +4,7 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "cli/views.h"
-#include "client/mlflow_json.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::cli {
 namespace {
@@ -51,7 +51,7 @@ Status List(Session& s, const TransferOptions& o) {
   CAIRN_TRY(std::vector<client::FileInfo> files, c->ListAllArtifacts(o.run_id, o.artifact_path));
   if (s.json()) {
     Json arr = Json::array();
-    for (const auto& f : files) arr.push_back(client::ToJson(f));
+    for (const auto& f : files) arr.push_back(wire::ToJson(f));
     s.out() << RenderJson(arr);
   } else {
     s.out() << ArtifactsTable(files);

@@ -4,7 +4,7 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "cli/views.h"
-#include "client/mlflow_json.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::cli {
 namespace {
@@ -52,7 +52,7 @@ Status List(Session& s, const ListOptions& o) {
   CAIRN_TRY(std::vector<client::Experiment> experiments, c->SearchAllExperiments(req));
   if (s.json()) {
     Json arr = Json::array();
-    for (const auto& e : experiments) arr.push_back(client::ToJson(e));
+    for (const auto& e : experiments) arr.push_back(wire::ToJson(e));
     s.out() << RenderJson(arr);
   } else {
     s.out() << ExperimentsTable(experiments);
@@ -63,7 +63,7 @@ Status List(Session& s, const ListOptions& o) {
 Status Get(Session& s, const std::string& name_or_id) {
   CAIRN_TRY(client::TrackingClient * c, s.Client());
   CAIRN_TRY(client::Experiment e, c->GetExperimentByNameOrId(name_or_id));
-  s.out() << (s.json() ? RenderJson(client::ToJson(e)) : ExperimentDetails(e));
+  s.out() << (s.json() ? RenderJson(wire::ToJson(e)) : ExperimentDetails(e));
   return Status::Ok();
 }
 

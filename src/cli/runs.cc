@@ -4,7 +4,7 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "cli/views.h"
-#include "client/mlflow_json.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::cli {
 namespace {
@@ -55,7 +55,7 @@ Status Search(Session& s, const SearchOptions& o) {
   }
   if (s.json()) {
     Json arr = Json::array();
-    for (const auto& r : runs) arr.push_back(client::ToJson(r));
+    for (const auto& r : runs) arr.push_back(wire::ToJson(r));
     s.out() << RenderJson(arr);
     return Status::Ok();
   }
@@ -74,7 +74,7 @@ Status Get(Session& s, const std::string& run_id) {
   CAIRN_TRY(client::TrackingClient * c, s.Client());
   CAIRN_TRY(client::Run run, c->GetRun(run_id));
   if (s.json()) {
-    s.out() << RenderJson(client::ToJson(run));
+    s.out() << RenderJson(wire::ToJson(run));
     return Status::Ok();
   }
   auto experiment = c->GetExperiment(run.info.experiment_id);  // only for its name
@@ -91,7 +91,7 @@ Status Compare(Session& s, const std::vector<std::string>& run_ids) {
   }
   if (s.json()) {
     Json arr = Json::array();
-    for (const auto& r : runs) arr.push_back(client::ToJson(r));
+    for (const auto& r : runs) arr.push_back(wire::ToJson(r));
     s.out() << RenderJson(arr);
   } else {
     s.out() << CompareTable(runs);

@@ -5,7 +5,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 
 #include "client/mlflow_json.h"
 #include "client/tracking_client.h"
@@ -61,103 +60,6 @@ TEST(QueryStringTest, EncodesValuesAndSkipsEmpty) {
 
 // --- mlflow_json.h -------------------------------------------------------------------------
 
-TEST(MlflowJsonTest, ParsesDoublesAsNumbersOrStrings) {
-  EXPECT_EQ(*ParseDouble(Json(0.5)), 0.5);
-  EXPECT_EQ(*ParseDouble(Json(3)), 3.0);
-  EXPECT_TRUE(std::isnan(*ParseDouble(Json("NaN"))));
-  EXPECT_TRUE(std::isnan(*ParseDouble(Json(nullptr))));
-  EXPECT_EQ(*ParseDouble(Json("Infinity")), std::numeric_limits<double>::infinity());
-  EXPECT_EQ(*ParseDouble(Json("-Infinity")), -std::numeric_limits<double>::infinity());
-  EXPECT_EQ(*ParseDouble(Json("inf")), std::numeric_limits<double>::infinity());
-  EXPECT_EQ(*ParseDouble(Json("1.25")), 1.25);
-  EXPECT_FALSE(ParseDouble(Json("abc")).ok());
-  EXPECT_FALSE(ParseDouble(Json::array()).ok());
-}
-
-TEST(MlflowJsonTest, ParsesInt64AsNumbersOrStrings) {
-  EXPECT_EQ(*ParseInt64(Json(1700000000123)), 1700000000123);
-  EXPECT_EQ(*ParseInt64(Json("1700000000123")), 1700000000123);
-  EXPECT_EQ(*ParseInt64(Json("-5")), -5);
-  EXPECT_EQ(*ParseInt64(Json(42.0)), 42);
-  EXPECT_FALSE(ParseInt64(Json("12x")).ok());
-  EXPECT_FALSE(ParseInt64(Json(1.5)).ok());
-  EXPECT_FALSE(ParseInt64(Json(true)).ok());
-}
-
-TEST(MlflowJsonTest, WritesSpecialDoublesAsStrings) {
-  EXPECT_EQ(DoubleToJson(std::nan("")), Json("NaN"));
-  EXPECT_EQ(DoubleToJson(std::numeric_limits<double>::infinity()), Json("Infinity"));
-  EXPECT_EQ(DoubleToJson(-std::numeric_limits<double>::infinity()), Json("-Infinity"));
-  EXPECT_EQ(DoubleToJson(0.25), Json(0.25));
-}
-
-TEST(MlflowJsonTest, ParsesExperimentWithStringTimestamps) {
-  Json j =
-      Json::parse(R"({"experiment_id":"3","name":"churn","artifact_location":"mlflow-artifacts:/3",
-      "lifecycle_stage":"deleted","creation_time":"1700000000000","last_update_time":1700000000500,
-      "tags":[{"key":"team","value":"ml"}]})");
-  auto e = ExperimentFromJson(j);
-  ASSERT_TRUE(e.ok()) << e.status().ToString();
-  EXPECT_EQ(e->experiment_id, "3");
-  EXPECT_EQ(e->name, "churn");
-  EXPECT_EQ(e->lifecycle_stage, LifecycleStage::kDeleted);
-  EXPECT_EQ(e->creation_time, 1700000000000);
-  EXPECT_EQ(e->last_update_time, 1700000000500);
-  ASSERT_EQ(e->tags.size(), 1u);
-  EXPECT_EQ(e->tags[0], (Tag{"team", "ml"}));
-}
-
-TEST(MlflowJsonTest, RejectsMalformedExperiment) {
-  EXPECT_EQ(ExperimentFromJson(Json::parse(R"({"name": 5})")).status().code(),
-            StatusCode::kInternal);
-  EXPECT_EQ(ExperimentFromJson(Json::parse(R"({"creation_time": "soon"})")).status().code(),
-            StatusCode::kInternal);
-}
-
-constexpr const char* kRunJson = R"({
-  "info": {"run_uuid":"abc","experiment_id":"1","user_id":"ann","status":"FINISHED",
-           "start_time":"1700000000000","end_time":1700000060000,
-           "artifact_uri":"mlflow-artifacts:/1/abc/artifacts","lifecycle_stage":"active"},
-  "data": {"metrics":[{"key":"auc","value":"NaN","timestamp":"1","step":"2"},
-                      {"key":"loss","value":0.5,"timestamp":1,"step":0}],
-           "params":[{"key":"depth","value":"6"}],
-           "tags":[{"key":"mlflow.runName","value":"brave-fox"}]},
-  "inputs": {"dataset_inputs":[{"tags":[{"key":"mlflow.data.context","value":"training"}],
-             "dataset":{"name":"churn","digest":"d1","source_type":"local","source":"/x.csv"}}]}
-})";
-
-TEST(MlflowJsonTest, ParsesRun) {
-  auto run = RunFromJson(Json::parse(kRunJson));
-  ASSERT_TRUE(run.ok()) << run.status().ToString();
-  EXPECT_EQ(run->info.run_id, "abc");          // from the deprecated run_uuid
-  EXPECT_EQ(run->info.run_name, "brave-fox");  // from the tag when run_name is absent
-  EXPECT_EQ(run->info.status, RunStatus::kFinished);
-  EXPECT_EQ(run->info.start_time, 1700000000000);
-  EXPECT_EQ(run->info.end_time, 1700000060000);
-  ASSERT_EQ(run->metrics.size(), 2u);
-  EXPECT_TRUE(std::isnan(run->metrics[0].value));
-  EXPECT_EQ(run->metrics[0].step, 2);
-  EXPECT_EQ(run->params, (std::vector<Param>{{"depth", "6"}}));
-  ASSERT_EQ(run->inputs.size(), 1u);
-  EXPECT_EQ(run->inputs[0].name, "churn");
-  EXPECT_EQ(run->inputs[0].tags[0].value, "training");
-}
-
-TEST(MlflowJsonTest, RunRoundTripsThroughJson) {
-  auto run = RunFromJson(Json::parse(kRunJson));
-  ASSERT_TRUE(run.ok());
-  Json j = ToJson(*run);
-  EXPECT_EQ(j["info"]["run_id"], "abc");
-  EXPECT_EQ(j["info"]["run_uuid"], "abc");
-  EXPECT_EQ(j["info"]["status"], "FINISHED");
-  EXPECT_EQ(j["data"]["metrics"][0]["value"], "NaN");
-  auto again = RunFromJson(j);
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->info.end_time, run->info.end_time);
-  EXPECT_EQ(again->inputs[0].source, "/x.csv");
-  EXPECT_FALSE(ToJson(RunInfo{}).contains("end_time"));
-}
-
 TEST(MlflowJsonTest, ParsesArtifactListing) {
   auto l = ArtifactListingFromJson(Json::parse(
       R"({"root_uri":"mlflow-artifacts:/1/abc/artifacts","files":[{"path":"model","is_dir":true},
@@ -171,6 +73,19 @@ TEST(MlflowJsonTest, ParsesArtifactListing) {
   auto empty = ArtifactListingFromJson(Json::object());
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->files.empty());
+}
+
+TEST(MlflowJsonTest, MalformedPageIsInternal) {
+  Status bad_run =
+      RunsPageFromJson(Json::parse(R"({"runs":[{"info":{"start_time":"soon"}}]})")).status();
+  EXPECT_EQ(bad_run.code(), StatusCode::kInternal);
+  EXPECT_EQ(bad_run.message(),
+            "malformed response from server: 'start_time': expected an "
+            "integer, got \"soon\"");
+  EXPECT_EQ(ExperimentsPageFromJson(Json::parse(R"({"experiments":{}})")).status().code(),
+            StatusCode::kInternal);
+  EXPECT_EQ(ArtifactListingFromJson(Json::parse(R"({"next_page_token":7})")).status().code(),
+            StatusCode::kInternal);
 }
 
 TEST(MlflowJsonTest, BuildsSearchBodies) {
@@ -281,6 +196,13 @@ TEST_F(TrackingClientTest, ExperimentByNameOrIdFallsBackToId) {
   EXPECT_EQ(fake_->exchanges()[0].target,
             "/api/2.0/mlflow/experiments/get-by-name?experiment_name=7");
   EXPECT_EQ(fake_->exchanges()[1].target, "/api/2.0/mlflow/experiments/get?experiment_id=7");
+}
+
+TEST_F(TrackingClientTest, MalformedExperimentIsInternal) {
+  fake_->Answer(200, R"({"experiment":{"experiment_id":"7","name":5}})");
+  auto e = client_->GetExperiment("7");
+  EXPECT_EQ(e.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(e.status().message(), "malformed response from server: 'name' is not a string");
 }
 
 TEST_F(TrackingClientTest, ExperimentByNameOrIdReportsNotFound) {

@@ -46,11 +46,7 @@ Result<std::string> TrackingClient::CreateExperiment(std::string_view name,
                                                      const std::vector<Tag>& tags) {
   Json body = {{"name", name}};
   if (!artifact_location.empty()) body["artifact_location"] = artifact_location;
-  if (!tags.empty()) {
-    Json arr = Json::array();
-    for (const Tag& t : tags) arr.push_back(ToJson(t));
-    body["tags"] = std::move(arr);
-  }
+  if (!tags.empty()) body["tags"] = wire::TagsToJson(tags);
   CAIRN_TRY(Json j, Post("experiments/create", body));
   auto id = j.find("experiment_id");
   if (id == j.end()) return Internal("malformed response from server: no experiment_id");
@@ -63,14 +59,14 @@ Result<Experiment> TrackingClient::GetExperiment(std::string_view experiment_id)
   CAIRN_TRY(Json j, Get("experiments/get", QueryString({{"experiment_id", Str(experiment_id)}})));
   auto e = j.find("experiment");
   if (e == j.end()) return Internal("malformed response from server: no experiment");
-  return ExperimentFromJson(*e);
+  return FromResponse(wire::ExperimentFromJson(*e));
 }
 
 Result<Experiment> TrackingClient::GetExperimentByName(std::string_view name) {
   CAIRN_TRY(Json j, Get("experiments/get-by-name", QueryString({{"experiment_name", Str(name)}})));
   auto e = j.find("experiment");
   if (e == j.end()) return Internal("malformed response from server: no experiment");
-  return ExperimentFromJson(*e);
+  return FromResponse(wire::ExperimentFromJson(*e));
 }
 
 Result<Experiment> TrackingClient::GetExperimentByNameOrId(std::string_view name_or_id) {
@@ -132,14 +128,14 @@ Result<Run> TrackingClient::CreateRun(const CreateRunRequest& req) {
   CAIRN_TRY(Json j, Post("runs/create", CreateRunBody(req, clock_.NowMillis())));
   auto run = j.find("run");
   if (run == j.end()) return Internal("malformed response from server: no run");
-  return RunFromJson(*run);
+  return FromResponse(wire::RunFromJson(*run));
 }
 
 Result<Run> TrackingClient::GetRun(std::string_view run_id) {
   CAIRN_TRY(Json j, Get("runs/get", QueryString({{"run_id", Str(run_id)}})));
   auto run = j.find("run");
   if (run == j.end()) return Internal("malformed response from server: no run");
-  return RunFromJson(*run);
+  return FromResponse(wire::RunFromJson(*run));
 }
 
 Result<RunInfo> TrackingClient::UpdateRun(const RunUpdate& update) {
@@ -150,7 +146,7 @@ Result<RunInfo> TrackingClient::UpdateRun(const RunUpdate& update) {
   CAIRN_TRY(Json j, Post("runs/update", body));
   auto info = j.find("run_info");
   if (info == j.end()) return Internal("malformed response from server: no run_info");
-  return RunInfoFromJson(*info);
+  return FromResponse(wire::RunInfoFromJson(*info));
 }
 
 Status TrackingClient::DeleteRun(std::string_view run_id) {
@@ -166,7 +162,7 @@ Status TrackingClient::LogMetric(std::string_view run_id, const Metric& metric) 
                     {{"run_id", run_id},
                      {"run_uuid", run_id},
                      {"key", metric.key},
-                     {"value", DoubleToJson(metric.value)},
+                     {"value", wire::DoubleToJson(metric.value)},
                      {"timestamp", metric.timestamp != 0 ? metric.timestamp : clock_.NowMillis()},
                      {"step", metric.step}});
 }
@@ -192,14 +188,14 @@ Status TrackingClient::LogBatch(std::string_view run_id, const std::vector<Metri
   int64_t now = clock_.NowMillis();
   Json m = Json::array();
   for (const Metric& metric : metrics) {
-    Json j = ToJson(metric);
+    Json j = wire::ToJson(metric);
     if (metric.timestamp == 0) j["timestamp"] = now;
     m.push_back(std::move(j));
   }
   Json p = Json::array();
-  for (const Param& param : params) p.push_back(ToJson(param));
+  for (const Param& param : params) p.push_back(wire::ToJson(param));
   Json t = Json::array();
-  for (const Tag& tag : tags) t.push_back(ToJson(tag));
+  for (const Tag& tag : tags) t.push_back(wire::ToJson(tag));
   return PostStatus("runs/log-batch", {{"run_id", run_id},
                                        {"metrics", std::move(m)},
                                        {"params", std::move(p)},
@@ -209,7 +205,7 @@ Status TrackingClient::LogBatch(std::string_view run_id, const std::vector<Metri
 Status TrackingClient::LogInputs(std::string_view run_id,
                                  const std::vector<DatasetInput>& datasets) {
   Json arr = Json::array();
-  for (const DatasetInput& d : datasets) arr.push_back(ToJson(d));
+  for (const DatasetInput& d : datasets) arr.push_back(wire::ToJson(d));
   return PostStatus("runs/log-inputs", {{"run_id", run_id}, {"datasets", std::move(arr)}});
 }
 

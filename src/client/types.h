@@ -1,4 +1,4 @@
-// Request and result types of the tracking client; entities reuse store/records.h.
+// Request and result types of the tracking client; entities reuse store/records.h and wire.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/records.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::client {
 
@@ -64,11 +65,7 @@ struct MetricHistoryPage {
 
 // One entry of an artifact listing; paths are relative to the run's artifact root (tracking
 // list) or to the listed directory (proxy list), as the server answers.
-struct FileInfo {
-  std::string path;
-  bool is_dir = false;
-  std::optional<int64_t> file_size;  // files only
-};
+using wire::FileInfo;
 
 struct ArtifactListing {
   std::string root_uri;  // tracking list only

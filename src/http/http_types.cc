@@ -51,6 +51,15 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   return FindHeader(headers, name);
 }
 
+std::vector<std::pair<std::string, std::string>> HttpRequest::QueryPairs() const {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  ForEachQueryParam(query, [&](std::string key, std::string_view value) {
+    pairs.emplace_back(std::move(key), PercentDecode(value, true));
+    return true;
+  });
+  return pairs;
+}
+
 std::string_view HttpRequest::PathParam(std::string_view name) const {
   for (const auto& [key, value] : path_params) {
     if (key == name) return value;

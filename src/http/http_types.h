@@ -40,6 +40,8 @@ struct HttpRequest {
   std::optional<std::string> QueryParam(std::string_view name) const;
   // All values of a repeated query parameter, percent-decoded.
   std::vector<std::string> QueryParams(std::string_view name) const;
+  // Every (name, value) pair of the query in order, percent-decoded.
+  std::vector<std::pair<std::string, std::string>> QueryPairs() const;
 };
 
 // A streamed response body: each call fills `chunk` and returns true, or returns false at the end.

@@ -1,9 +1,9 @@
 // Handlers of MLflow's artifact proxy and artifacts/list: uploads stream into the blob store,
 // downloads stream out of it.
 #include "api/error_mapping.h"
-#include "api/mlflow/mlflow_json.h"
 #include "api/mlflow/mlflow_routes.h"
 #include "api/mlflow/request_fields.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::api::mlflow {
 
@@ -101,7 +101,7 @@ class ArtifactHandlers {
     while (!dir.empty() && dir.back() == '/') dir.pop_back();
     CAIRN_TRY_RESPOND(auto entries, service_.List(dir));
     json files = json::array();
-    for (const auto& e : entries) files.push_back(ArtifactFileToJson(e));
+    for (const auto& e : entries) files.push_back(wire::ToJson(e));
     return http::JsonResponse(200, json{{"files", std::move(files)}}.dump());
   }
 
@@ -120,7 +120,7 @@ class ArtifactHandlers {
     json out = {{"root_uri", listing.root_uri}};
     if (!listing.files.empty()) {
       json files = json::array();
-      for (const auto& e : listing.files) files.push_back(ArtifactFileToJson(e));
+      for (const auto& e : listing.files) files.push_back(wire::ToJson(e));
       out["files"] = std::move(files);
     }
     return http::JsonResponse(200, out.dump());

@@ -5,94 +5,9 @@
 #include <cmath>
 
 #include "api/mlflow/request_fields.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::api::mlflow {
-
-using nlohmann::json;
-
-json DoubleToJson(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  return value;
-}
-
-json TagsToJson(const std::vector<store::Tag>& tags) {
-  json out = json::array();
-  for (const auto& t : tags) out.push_back({{"key", t.key}, {"value", t.value}});
-  return out;
-}
-
-json ExperimentToJson(const store::Experiment& e) {
-  json out = {{"experiment_id", e.experiment_id},
-              {"name", e.name},
-              {"artifact_location", e.artifact_location},
-              {"lifecycle_stage", store::LifecycleStageName(e.lifecycle_stage)},
-              {"last_update_time", e.last_update_time},
-              {"creation_time", e.creation_time}};
-  if (!e.tags.empty()) out["tags"] = TagsToJson(e.tags);
-  return out;
-}
-
-json RunInfoToJson(const store::RunInfo& info) {
-  json out = {{"run_id", info.run_id},
-              {"run_uuid", info.run_id},
-              {"run_name", info.run_name},
-              {"experiment_id", info.experiment_id},
-              {"user_id", info.user_id},
-              {"status", store::RunStatusName(info.status)},
-              {"start_time", info.start_time},
-              {"artifact_uri", info.artifact_uri},
-              {"lifecycle_stage", store::LifecycleStageName(info.lifecycle_stage)}};
-  if (info.end_time) out["end_time"] = *info.end_time;
-  return out;
-}
-
-json MetricToJson(const store::Metric& m) {
-  return {{"key", m.key},
-          {"value", DoubleToJson(m.value)},
-          {"timestamp", m.timestamp},
-          {"step", m.step}};
-}
-
-json RunToJson(const store::Run& run) {
-  json data = json::object();
-  if (!run.metrics.empty()) {
-    json metrics = json::array();
-    for (const auto& m : run.metrics) metrics.push_back(MetricToJson(m));
-    data["metrics"] = std::move(metrics);
-  }
-  if (!run.params.empty()) {
-    json params = json::array();
-    for (const auto& p : run.params) params.push_back({{"key", p.key}, {"value", p.value}});
-    data["params"] = std::move(params);
-  }
-  if (!run.tags.empty()) data["tags"] = TagsToJson(run.tags);
-  json inputs = json::object();
-  if (!run.inputs.empty()) {
-    json dataset_inputs = json::array();
-    for (const auto& d : run.inputs) {
-      json dataset = {{"name", d.name},
-                      {"digest", d.digest},
-                      {"source_type", d.source_type},
-                      {"source", d.source}};
-      if (!d.schema.empty()) dataset["schema"] = d.schema;
-      if (!d.profile.empty()) dataset["profile"] = d.profile;
-      json input = {{"dataset", std::move(dataset)}};
-      if (!d.tags.empty()) input["tags"] = TagsToJson(d.tags);
-      dataset_inputs.push_back(std::move(input));
-    }
-    inputs["dataset_inputs"] = std::move(dataset_inputs);
-  }
-  return {{"info", RunInfoToJson(run.info)}, {"data", std::move(data)}, {"inputs", inputs}};
-}
-
-json ArtifactFileToJson(const store::ArtifactEntry& entry) {
-  json out = {{"path", entry.path}, {"is_dir", entry.is_dir}};
-  if (!entry.is_dir) out["file_size"] = entry.size;
-  return out;
-}
-
-// --- log-batch with simdjson ------------------------------------------------------------------
 
 namespace {
 
@@ -119,7 +34,7 @@ double ReadDouble(element v, std::string_view field) {
     case element_type::UINT64: return double(uint64_t(v));
     case element_type::STRING: {
       std::string_view text = v;
-      if (auto d = ParseDoubleText(text)) return *d;
+      if (auto d = wire::ParseDoubleText(text)) return *d;
       throw FieldError{InvalidField(field, text, "a number")};
     }
     default: throw FieldError{InvalidField(field, Shown(v), "a number")};
@@ -136,7 +51,7 @@ int64_t ReadInt64(element v, std::string_view field) {
     }
     case element_type::STRING: {
       std::string_view text = v;
-      if (auto i = ParseInt64Text(text)) return *i;
+      if (auto i = wire::ParseInt64Text(text)) return *i;
       break;
     }
     default: break;

@@ -1,8 +1,6 @@
 #include "api/mlflow/request_fields.h"
 
-#include <charconv>
-#include <cmath>
-#include <limits>
+#include "wire/mlflow_entities.h"
 
 namespace cairn::api::mlflow {
 
@@ -16,23 +14,6 @@ Status InvalidField(std::string_view name, std::string_view value, std::string_v
 
 Status MissingField(std::string_view name) {
   return InvalidArgument("Missing value for required parameter '" + std::string(name) + "'.");
-}
-
-std::optional<double> ParseDoubleText(std::string_view text) {
-  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  if (text == "Infinity") return std::numeric_limits<double>::infinity();
-  if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
-std::optional<int64_t> ParseInt64Text(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 Result<RequestFields> RequestFields::FromJson(std::string_view body) {
@@ -49,21 +30,12 @@ Result<RequestFields> RequestFields::FromRequest(const http::HttpRequest& reques
   if (request.method != "GET" || !request.body.empty()) return FromJson(request.body);
   // Query parameters: a repeated name becomes an array of its values.
   json object = json::object();
-  std::string_view query = request.query;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string name = http::PercentDecode(pair.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? "" : http::PercentDecode(pair.substr(eq + 1), true);
+  for (auto& [name, value] : request.QueryPairs()) {
     if (!object.contains(name)) {
-      object[name] = value;
+      object[name] = std::move(value);
     } else {
       if (!object[name].is_array()) object[name] = json::array({object[name]});
-      object[name].push_back(value);
+      object[name].push_back(std::move(value));
     }
   }
   return RequestFields(std::move(object));
@@ -106,29 +78,17 @@ Result<std::string> RequestFields::RequiredStringOf(std::string_view name,
 Result<std::optional<int64_t>> RequestFields::Int64(std::string_view name) const {
   const json* v = Find(name);
   if (!v) return std::optional<int64_t>();
-  if (v->is_number_integer()) return std::optional<int64_t>(v->get<int64_t>());
-  if (v->is_number_float()) {
-    double d = v->get<double>();
-    if (std::floor(d) == d && std::abs(d) < 9.2e18) return std::optional<int64_t>(int64_t(d));
-  }
-  if (v->is_string()) {
-    if (auto parsed = ParseInt64Text(v->get_ref<const std::string&>())) {
-      return std::optional<int64_t>(*parsed);
-    }
-  }
-  return InvalidField(name, v->dump(), "a 64-bit integer");
+  auto parsed = wire::ParseInt64(*v);
+  if (!parsed.ok()) return InvalidField(name, v->dump(), "a 64-bit integer");
+  return std::optional<int64_t>(*parsed);
 }
 
 Result<std::optional<double>> RequestFields::Double(std::string_view name) const {
   const json* v = Find(name);
   if (!v) return std::optional<double>();
-  if (v->is_number()) return std::optional<double>(v->get<double>());
-  if (v->is_string()) {
-    if (auto parsed = ParseDoubleText(v->get_ref<const std::string&>())) {
-      return std::optional<double>(*parsed);
-    }
-  }
-  return InvalidField(name, v->dump(), "a number");
+  auto parsed = wire::ParseDouble(*v);
+  if (!parsed.ok()) return InvalidField(name, v->dump(), "a number");
+  return std::optional<double>(*parsed);
 }
 
 Result<std::vector<std::string>> RequestFields::StringList(std::string_view name) const {

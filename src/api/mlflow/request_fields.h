@@ -41,9 +41,7 @@ class RequestFields {
   nlohmann::json json_;
 };
 
-// Value parsing shared with the fast log-batch parser.
-std::optional<double> ParseDoubleText(std::string_view text);
-std::optional<int64_t> ParseInt64Text(std::string_view text);
+// Errors shared with the fast log-batch parser.
 Status InvalidField(std::string_view name, std::string_view value, std::string_view expected);
 Status MissingField(std::string_view name);
 

@@ -5,6 +5,7 @@
 #include "api/mlflow/mlflow_json.h"
 #include "api/mlflow/mlflow_routes.h"
 #include "api/mlflow/request_fields.h"
+#include "wire/mlflow_entities.h"
 
 namespace cairn::api::mlflow {
 
@@ -45,14 +46,14 @@ class TrackingHandlers {
     CAIRN_TRY_RESPOND(auto f, RequestFields::FromRequest(req));
     CAIRN_TRY_RESPOND(auto id, f.RequiredString("experiment_id"));
     CAIRN_TRY_RESPOND(auto experiment, service_.GetExperiment(id));
-    return Ok({{"experiment", ExperimentToJson(experiment)}});
+    return Ok({{"experiment", wire::ToJson(experiment)}});
   }
 
   HttpResponse GetExperimentByName(HttpRequest& req) {
     CAIRN_TRY_RESPOND(auto f, RequestFields::FromRequest(req));
     CAIRN_TRY_RESPOND(auto name, f.RequiredString("experiment_name"));
     CAIRN_TRY_RESPOND(auto experiment, service_.GetExperimentByName(name));
-    return Ok({{"experiment", ExperimentToJson(experiment)}});
+    return Ok({{"experiment", wire::ToJson(experiment)}});
   }
 
   HttpResponse SearchExperiments(HttpRequest& req) {
@@ -68,7 +69,7 @@ class TrackingHandlers {
     CAIRN_TRY_RESPOND(request.view_type, ViewTypeField(f, "view_type"));
     CAIRN_TRY_RESPOND(auto page, service_.SearchExperiments(request));
     json experiments = json::array();
-    for (const auto& e : page.experiments) experiments.push_back(ExperimentToJson(e));
+    for (const auto& e : page.experiments) experiments.push_back(wire::ToJson(e));
     json out = {{"experiments", std::move(experiments)}};
     if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
     return Ok(out);
@@ -119,14 +120,14 @@ class TrackingHandlers {
     CAIRN_TRY_RESPOND(request.start_time, f.Int64("start_time"));
     CAIRN_TRY_RESPOND(request.tags, f.Tags("tags"));
     CAIRN_TRY_RESPOND(auto run, service_.CreateRun(std::move(request)));
-    return Ok({{"run", RunToJson(run)}});
+    return Ok({{"run", wire::ToJson(run)}});
   }
 
   HttpResponse GetRun(HttpRequest& req) {
     CAIRN_TRY_RESPOND(auto f, RequestFields::FromRequest(req));
     CAIRN_TRY_RESPOND(auto run_id, f.RequiredStringOf("run_id", "run_uuid"));
     CAIRN_TRY_RESPOND(auto run, service_.GetRun(run_id));
-    return Ok({{"run", RunToJson(run)}});
+    return Ok({{"run", wire::ToJson(run)}});
   }
 
   HttpResponse UpdateRun(HttpRequest& req) {
@@ -145,7 +146,7 @@ class TrackingHandlers {
     CAIRN_TRY_RESPOND(update.end_time, f.Int64("end_time"));
     CAIRN_TRY_RESPOND(update.run_name, f.String("run_name"));
     CAIRN_TRY_RESPOND(auto info, service_.UpdateRun(std::move(update)));
-    return Ok({{"run_info", RunInfoToJson(info)}});
+    return Ok({{"run_info", wire::ToJson(info)}});
   }
 
   HttpResponse DeleteRun(HttpRequest& req) {
@@ -243,7 +244,7 @@ class TrackingHandlers {
     request.page_token = token.value_or("");
     CAIRN_TRY_RESPOND(auto page, service_.SearchRuns(request));
     json runs = json::array();
-    for (const auto& run : page.runs) runs.push_back(RunToJson(run));
+    for (const auto& run : page.runs) runs.push_back(wire::ToJson(run));
     json out = json::object();
     if (!runs.empty()) out["runs"] = std::move(runs);
     if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
@@ -260,7 +261,7 @@ class TrackingHandlers {
     request.page_token = token.value_or("");
     CAIRN_TRY_RESPOND(auto page, service_.GetMetricHistory(request));
     json metrics = json::array();
-    for (const auto& m : page.metrics) metrics.push_back(MetricToJson(m));
+    for (const auto& m : page.metrics) metrics.push_back(wire::ToJson(m));
     json out = {{"metrics", std::move(metrics)}};
     if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
     return Ok(out);
