@@ -4,6 +4,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "core/result.h"
+#include "core/utf8.h"
 
 namespace cairn {
 namespace {
@@ -48,6 +49,16 @@ TEST(Base64Test, RoundTrips) {
   }
   EXPECT_EQ(Base64Encode("abc"), "YWJj");
   EXPECT_FALSE(Base64Decode("!!").has_value());
+}
+
+TEST(Utf8Test, AcceptsWellFormedAndRejectsBrokenSequences) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
 }
 
 }  // namespace

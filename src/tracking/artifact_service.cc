@@ -1,5 +1,7 @@
 #include "tracking/artifact_service.h"
 
+#include "core/utf8.h"
+
 namespace cairn::tracking {
 
 Status ValidateArtifactPath(std::string_view path, bool allow_empty) {
@@ -11,6 +13,7 @@ Status ValidateArtifactPath(std::string_view path, bool allow_empty) {
   if (path.empty()) return allow_empty ? Status::Ok() : bad("The path must not be empty.");
   if (path.find('\0') != std::string_view::npos) return bad("It contains a NUL byte.");
   if (path.find('\\') != std::string_view::npos) return bad("It contains a backslash.");
+  if (!IsValidUtf8(path)) return bad("It is not valid UTF-8.");
   if (path.front() == '/') return bad("Absolute paths are not allowed.");
   if (path.size() > 4096) return bad("It is longer than 4096 characters.");
   size_t start = 0;

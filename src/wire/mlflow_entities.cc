@@ -86,6 +86,10 @@ void PutList(Json& out, const char* key, const std::vector<T>& items) {
 
 // --- Values ------------------------------------------------------------------------------------
 
+std::string Dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Json DoubleToJson(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";

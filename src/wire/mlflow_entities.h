@@ -20,6 +20,8 @@ using Json = nlohmann::json;
 
 // A double as MLflow writes it: a number, or "NaN" / "Infinity" / "-Infinity".
 Json DoubleToJson(double value);
+// Serializes for the wire; bytes that are not UTF-8 become U+FFFD instead of failing.
+std::string Dump(const Json& json);
 // A decimal number, "NaN", "Infinity" or "-Infinity" (std::from_chars also takes "inf", "nan" in
 // any case); std::nullopt for anything else, including surrounding blanks.
 std::optional<double> ParseDoubleText(std::string_view text);

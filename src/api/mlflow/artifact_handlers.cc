@@ -102,7 +102,7 @@ class ArtifactHandlers {
     CAIRN_TRY_RESPOND(auto entries, service_.List(dir));
     json files = json::array();
     for (const auto& e : entries) files.push_back(wire::ToJson(e));
-    return http::JsonResponse(200, json{{"files", std::move(files)}}.dump());
+    return http::JsonResponse(200, wire::Dump(json{{"files", std::move(files)}}));
   }
 
   HttpResponse Delete(HttpRequest& req) {
@@ -123,7 +123,7 @@ class ArtifactHandlers {
       for (const auto& e : listing.files) files.push_back(wire::ToJson(e));
       out["files"] = std::move(files);
     }
-    return http::JsonResponse(200, out.dump());
+    return http::JsonResponse(200, wire::Dump(out));
   }
 
  private:

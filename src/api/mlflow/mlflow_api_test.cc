@@ -194,7 +194,8 @@ TEST_F(MlflowApiTest, ArtifactPathsCannotLeaveTheRoot) {
                            "/api/2.0/mlflow-artifacts/artifacts/0/%2e%2e/x",
                            "/api/2.0/mlflow-artifacts/artifacts//etc/passwd",
                            "/api/2.0/mlflow-artifacts/artifacts/0/a%00b",
-                           "/api/2.0/mlflow-artifacts/artifacts/0/a\\..\\b"}) {
+                           "/api/2.0/mlflow-artifacts/artifacts/0/a\\..\\b",
+                           "/api/2.0/mlflow-artifacts/artifacts/0/%ff%fe.txt"}) {
     auto put = Call("PUT", path, "evil");
     EXPECT_EQ(put.status, 400) << path << " " << put.body;
     EXPECT_EQ(Call("GET", path).status, 400) << path;

@@ -1,5 +1,7 @@
 #include "api/mlflow/request_fields.h"
 
+#include "core/utf8.h"
+
 #include "wire/mlflow_entities.h"
 
 namespace cairn::api::mlflow {
@@ -31,6 +33,9 @@ Result<RequestFields> RequestFields::FromRequest(const http::HttpRequest& reques
   // Query parameters: a repeated name becomes an array of its values.
   json object = json::object();
   for (auto& [name, value] : request.QueryPairs()) {
+    if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+      return InvalidArgument("The query string is not valid UTF-8.");
+    }
     if (!object.contains(name)) {
       object[name] = std::move(value);
     } else {

@@ -15,7 +15,7 @@ using http::HttpRequest;
 using http::HttpResponse;
 using nlohmann::json;
 
-HttpResponse Ok(const json& body) { return http::JsonResponse(200, body.dump()); }
+HttpResponse Ok(const json& body) { return http::JsonResponse(200, wire::Dump(body)); }
 HttpResponse OkEmpty() { return http::JsonResponse(200, "{}"); }
 
 Result<store::ViewType> ViewTypeField(const RequestFields& f, std::string_view name) {
