@@ -350,17 +350,7 @@ Status TrackingService::SetTag(std::string_view run_id, store::Tag tag) {
 Status TrackingService::DeleteTag(std::string_view run_id, std::string_view key) {
   CAIRN_RETURN_IF_ERROR(CheckRunId(run_id));
   if (key.empty()) return InvalidArgument("Missing value for required parameter 'key'.");
-  CAIRN_TRY(auto run, store_.GetRun(run_id));
-  if (run.info.lifecycle_stage != store::LifecycleStage::kActive) {
-    return InvalidArgument("The run " + std::string(run_id) + " must be in the 'active' state. "
-                           "Current state is deleted.");
-  }
-  auto status = store_.DeleteTag(run_id, key);
-  if (status.code() == StatusCode::kNotFound) {
-    return NotFound("No tag with name: " + std::string(key) + " in run with id " +
-                    std::string(run_id));
-  }
-  return status;
+  return store_.DeleteTag(run_id, key);
 }
 
 Status TrackingService::LogInputs(std::string_view run_id,
@@ -406,11 +396,11 @@ Result<MetricHistoryResponse> TrackingService::GetMetricHistory(
   if (request.metric_key.empty()) {
     return InvalidArgument("Missing value for required parameter 'metric_key'.");
   }
-  if (request.max_results && (*request.max_results < 1 || *request.max_results > 25000 * 40)) {
-    return InvalidArgument("Invalid value for parameter 'max_results' supplied.");
+  if (request.max_results && *request.max_results < 1) {
+    return InvalidArgument("Invalid value " + std::to_string(*request.max_results) +
+                           " for parameter 'max_results' supplied. It must be at least 1.");
   }
   CAIRN_TRY(int64_t offset, DecodePageToken(request.page_token));
-  CAIRN_TRY(auto run, store_.GetRun(request.run_id));  // NOT_FOUND for unknown runs
   int64_t limit = request.max_results.value_or(std::numeric_limits<int64_t>::max() / 2);
   CAIRN_TRY(auto page, store_.GetMetricHistory(request.run_id, request.metric_key, offset, limit));
   MetricHistoryResponse response;
