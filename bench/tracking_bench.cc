@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
     search_runs = std::min(search_runs, 5000);
   }
   std::string dir = cairn::testing::MakeTempDir("cairn-bench");
-  auto server = ServerProcess::Start(dir + "/data", {"--no-access-log"});
+  // Defaults, access log included (it goes to a file beside the data directory).
+  auto server = ServerProcess::Start(dir + "/data");
   if (!server) {
     std::fprintf(stderr, "could not start %s\n", cairn::testing::CairnBinary().c_str());
     return 1;

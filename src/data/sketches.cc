@@ -1,1 +1,879 @@
-// (being written)
+#include "data/sketches.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base64.h"
+#include "core/check.h"
+#include "core/utf8.h"
+
+namespace cairn::data {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+uint64_t Load64LittleEndian(const unsigned char* p, size_t n) {
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return w;
+}
+
+// JSON has no NaN or infinity: those travel as strings.
+json DoubleToJson(double x) {
+  if (std::isfinite(x)) return x;
+  if (std::isnan(x)) return "nan";
+  return x > 0 ? "inf" : "-inf";
+}
+
+double DoubleFromJson(const json& j) {
+  if (j.is_number()) return j.get<double>();
+  const auto& s = j.get_ref<const std::string&>();  // throws type_error otherwise
+  if (s == "inf") return kInf;
+  if (s == "-inf") return -kInf;
+  if (s == "nan") return kNaN;
+  throw std::invalid_argument("not a number: " + s);
+}
+
+std::string RngToJson(const SplitMix64& rng) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng.state()));
+  return buf;
+}
+
+SplitMix64 RngFromJson(const json& j) {
+  const auto& s = j.get_ref<const std::string&>();
+  if (s.size() != 16 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw std::invalid_argument("bad rng state");
+  }
+  return SplitMix64(std::stoull(s, nullptr, 16));
+}
+
+// Strings in JSON must be UTF-8; a value that is not keeps its valid parts and gets U+FFFD for
+// the broken bytes, so serializing never fails.
+std::string JsonSafeString(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  return json::parse(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace))
+      .get<std::string>();
+}
+
+// Runs `parse`, turning nlohmann's exceptions (missing keys, wrong types) into kInvalidArgument.
+template <typename T, typename F>
+Result<T> ParseJson(std::string_view what, F&& parse) {
+  try {
+    return parse();
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Hashing and randomness
+
+uint64_t Mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+uint64_t Hash64(std::string_view bytes, uint64_t seed) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  // The length goes in first, so zero-padding the tail is unambiguous.
+  uint64_t h = Mix64(seed ^ ((n + 1) * kGolden));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) h = Mix64(h ^ Load64LittleEndian(p + i, 8)) + kGolden;
+  return Mix64(h ^ Load64LittleEndian(p + i, n - i));
+}
+
+uint64_t HashDouble(double value, uint64_t seed) {
+  if (value == 0) value = 0;  // -0.0 → 0.0
+  if (std::isnan(value)) value = kNaN;
+  return Mix64(Mix64(std::bit_cast<uint64_t>(value) ^ seed) + kGolden);
+}
+
+uint64_t SplitMix64::Next() {
+  state_ += kGolden;
+  return Mix64(state_);
+}
+
+double SplitMix64::NextDouble() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+double SplitMix64::NextOpenDouble() {
+  return (static_cast<double>(Next() >> 11) + 0.5) * 0x1.0p-53;
+}
+
+uint64_t SplitMix64::Below(uint64_t bound) {
+  CAIRN_CHECK(bound > 0);
+  return Next() % bound;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KllSketch
+
+namespace {
+constexpr uint32_t kKllMinLevelWidth = 8;
+}  // namespace
+
+KllSketch::KllSketch(uint32_t k, uint64_t seed) : k_(k), rng_(seed), levels_(1) {
+  CAIRN_CHECK(k >= kMinK && k <= kMaxK);
+  capacity_ = TotalCapacity();
+}
+
+uint32_t KllSketch::LevelCapacity(size_t level) const {
+  // ceil(k · (2/3)^depth) in integers, so capacities are the same on every machine. Past depth
+  // 22, k ≤ 65535 gives less than the minimum width anyway.
+  const size_t depth = levels_.size() - 1 - level;
+  if (depth > 22) return kKllMinLevelWidth;
+  uint64_t pow3 = 1;
+  for (size_t i = 0; i < depth; ++i) pow3 *= 3;
+  const uint64_t cap = ((static_cast<uint64_t>(k_) << depth) + pow3 - 1) / pow3;
+  return std::max<uint32_t>(kKllMinLevelWidth, static_cast<uint32_t>(cap));
+}
+
+size_t KllSketch::TotalCapacity() const {
+  size_t total = 0;
+  for (size_t h = 0; h < levels_.size(); ++h) total += LevelCapacity(h);
+  return total;
+}
+
+double KllSketch::min() const { return n_ == 0 ? kNaN : min_; }
+double KllSketch::max() const { return n_ == 0 ? kNaN : max_; }
+
+void KllSketch::Add(double value) {
+  if (std::isnan(value)) return;
+  if (n_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  ++n_;
+  levels_[0].push_back(value);
+  ++retained_;
+  if (retained_ > capacity_) CompressWhileOverfull();
+}
+
+void KllSketch::CompressWhileOverfull() {
+  while (retained_ > capacity_) {
+    // Some level is at or over its capacity, since the total is: compact the lowest one.
+    size_t h = 0;
+    while (levels_[h].size() < LevelCapacity(h)) ++h;
+    if (h + 1 == levels_.size()) {
+      levels_.emplace_back();
+      capacity_ = TotalCapacity();
+    }
+    std::vector<double>& level = levels_[h];
+    std::vector<double>& above = levels_[h + 1];
+    std::sort(level.begin(), level.end());
+    // An odd item out stays at this level with its weight; the rest pair up, and one of each
+    // pair (the coin picks evens or odds) moves up with double weight.
+    const bool odd = level.size() % 2 == 1;
+    const double left_over = odd ? level.back() : 0;
+    if (odd) level.pop_back();
+    const size_t offset = rng_.Next() & 1;
+    for (size_t i = offset; i < level.size(); i += 2) above.push_back(level[i]);
+    retained_ -= level.size() / 2;
+    level.clear();
+    if (odd) level.push_back(left_over);
+  }
+}
+
+Status KllSketch::Merge(const KllSketch& other) {
+  if (other.k_ != k_) {
+    return InvalidArgument("cannot merge KLL sketches with k " + std::to_string(k_) + " and " +
+                           std::to_string(other.k_));
+  }
+  if (&other == this) {
+    const KllSketch copy = other;
+    return Merge(copy);
+  }
+  if (other.n_ == 0) return Status::Ok();
+  if (n_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  n_ += other.n_;
+  if (levels_.size() < other.levels_.size()) levels_.resize(other.levels_.size());
+  for (size_t h = 0; h < other.levels_.size(); ++h) {
+    levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
+    retained_ += other.levels_[h].size();
+  }
+  capacity_ = TotalCapacity();
+  CompressWhileOverfull();
+  return Status::Ok();
+}
+
+std::vector<KllSketch::WeightedValue> KllSketch::SortedView() const {
+  std::vector<WeightedValue> view;
+  view.reserve(retained_);
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double v : levels_[h]) view.push_back({v, uint64_t{1} << h});
+  }
+  std::sort(view.begin(), view.end(),
+            [](const WeightedValue& a, const WeightedValue& b) { return a.value < b.value; });
+  uint64_t cumulative = 0;
+  for (auto& item : view) {
+    cumulative += item.cumulative_weight;
+    item.cumulative_weight = cumulative;
+  }
+  return view;
+}
+
+double KllSketch::QuantileIn(const std::vector<WeightedValue>& view, double q) const {
+  if (n_ == 0 || std::isnan(q)) return kNaN;
+  if (q <= 0) return min_;
+  if (q >= 1) return max_;
+  const double target = q * static_cast<double>(n_);
+  auto it = std::lower_bound(view.begin(), view.end(), target,
+                             [](const WeightedValue& item, double t) {
+                               return static_cast<double>(item.cumulative_weight) < t;
+                             });
+  if (it == view.end()) return max_;
+  return std::clamp(it->value, min_, max_);
+}
+
+double KllSketch::Quantile(double q) const { return QuantileIn(SortedView(), q); }
+
+std::vector<double> KllSketch::Quantiles(std::span<const double> qs) const {
+  const auto view = SortedView();
+  std::vector<double> out;
+  out.reserve(qs.size());
+  for (double q : qs) out.push_back(QuantileIn(view, q));
+  return out;
+}
+
+double KllSketch::Rank(double x) const {
+  if (n_ == 0 || std::isnan(x)) return kNaN;
+  if (x <= min_) return 0;
+  if (x > max_) return 1;
+  uint64_t below = 0;
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double v : levels_[h]) below += v < x ? uint64_t{1} << h : 0;
+  }
+  return static_cast<double>(below) / static_cast<double>(n_);
+}
+
+double KllSketch::Cdf(double x) const {
+  if (n_ == 0 || std::isnan(x)) return kNaN;
+  if (x < min_) return 0;
+  if (x >= max_) return 1;
+  uint64_t at_or_below = 0;
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double v : levels_[h]) at_or_below += v <= x ? uint64_t{1} << h : 0;
+  }
+  return static_cast<double>(at_or_below) / static_cast<double>(n_);
+}
+
+double KllSketch::NormalizedRankError(uint32_t k, bool double_sided) {
+  return double_sided ? 2.446 / std::pow(static_cast<double>(k), 0.9433)
+                      : 2.296 / std::pow(static_cast<double>(k), 0.9723);
+}
+
+nlohmann::json KllSketch::ToJson() const {
+  json j = {{"k", k_}, {"n", n_}, {"rng", RngToJson(rng_)}};
+  if (n_ > 0) {
+    j["min"] = DoubleToJson(min_);
+    j["max"] = DoubleToJson(max_);
+  }
+  json levels = json::array();
+  for (const auto& level : levels_) {
+    json items = json::array();
+    for (double v : level) items.push_back(DoubleToJson(v));
+    levels.push_back(std::move(items));
+  }
+  j["levels"] = std::move(levels);
+  return j;
+}
+
+Result<KllSketch> KllSketch::FromJson(const nlohmann::json& j) {
+  return ParseJson<KllSketch>("KLL sketch", [&]() -> Result<KllSketch> {
+    const auto k = j.at("k").get<uint64_t>();
+    if (k < kMinK || k > kMaxK) return InvalidArgument("KLL sketch: k out of range");
+    KllSketch sketch(static_cast<uint32_t>(k));
+    sketch.rng_ = RngFromJson(j.at("rng"));
+    sketch.n_ = j.at("n").get<uint64_t>();
+    const auto& levels = j.at("levels");
+    if (!levels.is_array() || levels.empty() || levels.size() > 64) {
+      return InvalidArgument("KLL sketch: bad levels");
+    }
+    sketch.levels_.assign(levels.size(), {});
+    uint64_t weight = 0;
+    for (size_t h = 0; h < levels.size(); ++h) {
+      for (const auto& v : levels[h]) {
+        const double x = DoubleFromJson(v);
+        if (std::isnan(x)) return InvalidArgument("KLL sketch: NaN item");
+        sketch.levels_[h].push_back(x);
+      }
+      sketch.retained_ += sketch.levels_[h].size();
+      weight += static_cast<uint64_t>(sketch.levels_[h].size()) << h;
+    }
+    if (weight != sketch.n_) return InvalidArgument("KLL sketch: weights do not add up to n");
+    if (sketch.n_ > 0) {
+      sketch.min_ = DoubleFromJson(j.at("min"));
+      sketch.max_ = DoubleFromJson(j.at("max"));
+      if (!(sketch.min_ <= sketch.max_)) return InvalidArgument("KLL sketch: min > max");
+    }
+    sketch.capacity_ = sketch.TotalCapacity();
+    if (sketch.retained_ > sketch.capacity_) return InvalidArgument("KLL sketch: overfull");
+    return sketch;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// HyperLogLog
+
+namespace {
+
+// Ertl's σ and τ series (2017, Algorithm 6), summed until the floating-point sum stops changing.
+double ErtlSigma(double x) {
+  if (x == 1) return kInf;
+  double y = 1, z = x;
+  while (true) {
+    x *= x;
+    const double z_old = z;
+    z += x * y;
+    y += y;
+    if (z == z_old) return z;
+  }
+}
+
+double ErtlTau(double x) {
+  if (x == 0 || x == 1) return 0;
+  double y = 1, z = 1 - x;
+  while (true) {
+    x = std::sqrt(x);
+    const double z_old = z;
+    y *= 0.5;
+    z -= (1 - x) * (1 - x) * y;
+    if (z == z_old) return z / 3;
+  }
+}
+
+}  // namespace
+
+HyperLogLog::HyperLogLog(int precision)
+    : precision_(precision), registers_(size_t{1} << precision, 0) {
+  CAIRN_CHECK(precision >= kMinPrecision && precision <= kMaxPrecision);
+}
+
+void HyperLogLog::AddHash(uint64_t hash) {
+  const size_t index = hash >> (64 - precision_);
+  const uint64_t rest = hash << precision_;
+  // Position of the first 1 bit in the remaining 64 − p bits; 64 − p + 1 when they are all 0.
+  const int rank = rest == 0 ? 64 - precision_ + 1 : std::countl_zero(rest) + 1;
+  if (registers_[index] < rank) registers_[index] = static_cast<uint8_t>(rank);
+}
+
+Status HyperLogLog::Merge(const HyperLogLog& other) {
+  if (other.precision_ != precision_) {
+    return InvalidArgument("cannot merge HyperLogLog sketches with precision " +
+                           std::to_string(precision_) + " and " +
+                           std::to_string(other.precision_));
+  }
+  for (size_t i = 0; i < registers_.size(); ++i) {
+    registers_[i] = std::max(registers_[i], other.registers_[i]);
+  }
+  return Status::Ok();
+}
+
+double HyperLogLog::Estimate() const {
+  const int q = 64 - precision_;
+  const double m = static_cast<double>(registers_.size());
+  std::vector<double> histogram(q + 2, 0);
+  for (uint8_t r : registers_) histogram[r] += 1;
+  double z = m * ErtlTau(1 - histogram[q + 1] / m);
+  for (int k = q; k >= 1; --k) z = 0.5 * (z + histogram[k]);
+  z += m * ErtlSigma(histogram[0] / m);
+  return m * m / (2 * std::log(2.0)) / z;
+}
+
+double HyperLogLog::StandardError() const {
+  return 1.04 / std::sqrt(static_cast<double>(registers_.size()));
+}
+
+nlohmann::json HyperLogLog::ToJson() const {
+  return {{"p", precision_},
+          {"registers", Base64Encode(std::string_view(
+                            reinterpret_cast<const char*>(registers_.data()), registers_.size()))}};
+}
+
+Result<HyperLogLog> HyperLogLog::FromJson(const nlohmann::json& j) {
+  return ParseJson<HyperLogLog>("HyperLogLog", [&]() -> Result<HyperLogLog> {
+    const int p = j.at("p").get<int>();
+    if (p < kMinPrecision || p > kMaxPrecision) {
+      return InvalidArgument("HyperLogLog: precision out of range");
+    }
+    HyperLogLog hll(p);
+    auto bytes = Base64Decode(j.at("registers").get<std::string>());
+    if (!bytes || bytes->size() != hll.registers_.size()) {
+      return InvalidArgument("HyperLogLog: bad registers");
+    }
+    for (size_t i = 0; i < bytes->size(); ++i) {
+      const auto r = static_cast<uint8_t>((*bytes)[i]);
+      if (r > 64 - p + 1) return InvalidArgument("HyperLogLog: register out of range");
+      hll.registers_[i] = r;
+    }
+    return hll;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reservoir
+
+template <typename T>
+Reservoir<T>::Reservoir(size_t capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {
+  CAIRN_CHECK(capacity >= 1);
+}
+
+template <typename T>
+void Reservoir<T>::StartSkipping() {
+  const double k = static_cast<double>(capacity_);
+  if (n_ == capacity_) {
+    // W is the largest of k uniform keys.
+    w_ = std::exp(std::log(rng_.NextOpenDouble()) / k);
+  } else {
+    // After a merge: W is the k-th smallest of n uniform keys, independent of which values were
+    // kept. Rényi's representation draws it from k exponentials.
+    double sum = 0;
+    for (size_t i = 0; i < capacity_; ++i) {
+      sum += -std::log(rng_.NextOpenDouble()) / static_cast<double>(n_ - i);
+    }
+    w_ = -std::expm1(-sum);
+  }
+  DrawNext();
+}
+
+template <typename T>
+void Reservoir<T>::DrawNext() {
+  // Values skipped before the next key below W: geometric with success probability W.
+  const double skip = std::floor(std::log(rng_.NextOpenDouble()) / std::log1p(-w_));
+  constexpr double kFar = 4e18;  // beyond any stream; keeps the conversion defined
+  next_ = n_ + static_cast<uint64_t>(skip < kFar ? skip : kFar);
+}
+
+template <typename T>
+void Reservoir<T>::Add(ValueView value) {
+  if constexpr (std::is_same_v<T, double>) {
+    if (std::isnan(value)) return;
+  }
+  if (items_.size() < capacity_) {
+    items_.emplace_back(value);
+    ++n_;
+    if (items_.size() == capacity_) StartSkipping();
+    return;
+  }
+  if (n_ == next_) {
+    items_[rng_.Below(capacity_)] = T(value);
+    w_ *= std::exp(std::log(rng_.NextOpenDouble()) / static_cast<double>(capacity_));
+    ++n_;
+    DrawNext();
+    return;
+  }
+  ++n_;
+}
+
+template <typename T>
+Status Reservoir<T>::Merge(const Reservoir& other) {
+  if (other.capacity_ != capacity_) {
+    return InvalidArgument("cannot merge reservoirs with capacity " + std::to_string(capacity_) +
+                           " and " + std::to_string(other.capacity_));
+  }
+  if (&other == this) {
+    const Reservoir copy = other;
+    return Merge(copy);
+  }
+  if (other.n_ == 0) return Status::Ok();
+  // Draw min(capacity, n_a + n_b) values without replacement from the union: each draw comes
+  // from side A with probability (A's values not yet drawn) / (all not yet drawn), and is then a
+  // uniformly random not-yet-drawn item of A's sample, itself a uniform subset of A.
+  std::vector<T> pool_a = std::move(items_);
+  std::vector<T> pool_b = other.items_;
+  uint64_t left_a = n_, left_b = other.n_;
+  const size_t take = static_cast<size_t>(std::min<uint64_t>(capacity_, left_a + left_b));
+  items_.clear();
+  items_.reserve(take);
+  auto draw_from = [&](std::vector<T>& pool) {
+    const size_t i = rng_.Below(pool.size());
+    items_.push_back(std::move(pool[i]));
+    pool[i] = std::move(pool.back());
+    pool.pop_back();
+  };
+  while (items_.size() < take) {
+    if (rng_.Below(left_a + left_b) < left_a) {
+      draw_from(pool_a);
+      --left_a;
+    } else {
+      draw_from(pool_b);
+      --left_b;
+    }
+  }
+  n_ += other.n_;
+  if (items_.size() == capacity_) StartSkipping();
+  return Status::Ok();
+}
+
+template <typename T>
+nlohmann::json Reservoir<T>::ToJson() const {
+  json items = json::array();
+  for (const T& v : items_) {
+    if constexpr (std::is_same_v<T, double>) {
+      items.push_back(DoubleToJson(v));
+    } else {
+      items.push_back(JsonSafeString(v));
+    }
+  }
+  json j = {{"capacity", capacity_}, {"count", n_}, {"rng", RngToJson(rng_)}};
+  if (items_.size() == capacity_) {
+    j["w"] = w_;
+    j["next"] = next_;
+  }
+  j["items"] = std::move(items);
+  return j;
+}
+
+template <typename T>
+Result<Reservoir<T>> Reservoir<T>::FromJson(const nlohmann::json& j) {
+  return ParseJson<Reservoir<T>>("reservoir", [&]() -> Result<Reservoir<T>> {
+    const auto capacity = j.at("capacity").get<uint64_t>();
+    if (capacity < 1 || capacity > (uint64_t{1} << 32)) {
+      return InvalidArgument("reservoir: capacity out of range");
+    }
+    Reservoir<T> r(static_cast<size_t>(capacity));
+    r.rng_ = RngFromJson(j.at("rng"));
+    r.n_ = j.at("count").get<uint64_t>();
+    for (const auto& v : j.at("items")) {
+      if constexpr (std::is_same_v<T, double>) {
+        r.items_.push_back(DoubleFromJson(v));
+      } else {
+        r.items_.push_back(v.get<std::string>());
+      }
+    }
+    if (r.items_.size() != std::min<uint64_t>(r.n_, capacity)) {
+      return InvalidArgument("reservoir: item count does not match");
+    }
+    if (r.items_.size() == capacity) {
+      r.w_ = j.at("w").get<double>();
+      r.next_ = j.at("next").get<uint64_t>();
+      if (!(r.w_ > 0 && r.w_ <= 1) || r.next_ < r.n_) {
+        return InvalidArgument("reservoir: bad sampling state");
+      }
+    }
+    return r;
+  });
+}
+
+template class Reservoir<double>;
+template class Reservoir<std::string>;
+
+// ---------------------------------------------------------------------------------------------
+// Moments
+
+void Moments::Add(double value) {
+  if (std::isnan(value)) {
+    ++missing_;
+    return;
+  }
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  ++count_;
+  const double delta = value - mean_;
+  mean_ += delta / static_cast<double>(count_);
+  m2_ += delta * (value - mean_);
+}
+
+void Moments::Merge(const Moments& other) {
+  missing_ += other.missing_;
+  if (other.count_ == 0) return;
+  if (count_ == 0) {
+    const uint64_t missing = missing_;
+    *this = other;
+    missing_ = missing;
+    return;
+  }
+  const double na = static_cast<double>(count_), nb = static_cast<double>(other.count_);
+  const double n = na + nb;
+  const double delta = other.mean_ - mean_;
+  mean_ += delta * (nb / n);
+  m2_ += other.m2_ + delta * delta * (na * nb / n);
+  count_ += other.count_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double Moments::min() const { return count_ == 0 ? kNaN : min_; }
+double Moments::max() const { return count_ == 0 ? kNaN : max_; }
+double Moments::mean() const { return count_ == 0 ? kNaN : mean_; }
+
+double Moments::PopulationVariance() const {
+  return count_ == 0 ? kNaN : m2_ / static_cast<double>(count_);
+}
+double Moments::PopulationStddev() const { return std::sqrt(PopulationVariance()); }
+double Moments::SampleVariance() const {
+  return count_ < 2 ? kNaN : m2_ / static_cast<double>(count_ - 1);
+}
+double Moments::SampleStddev() const { return std::sqrt(SampleVariance()); }
+
+nlohmann::json Moments::ToJson() const {
+  json j = {{"count", count_}, {"missing", missing_}};
+  if (count_ > 0) {
+    j["min"] = DoubleToJson(min_);
+    j["max"] = DoubleToJson(max_);
+    j["mean"] = DoubleToJson(mean_);
+    j["m2"] = DoubleToJson(m2_);
+  }
+  return j;
+}
+
+Result<Moments> Moments::FromJson(const nlohmann::json& j) {
+  return ParseJson<Moments>("moments", [&]() -> Result<Moments> {
+    Moments m;
+    m.count_ = j.at("count").get<uint64_t>();
+    m.missing_ = j.at("missing").get<uint64_t>();
+    if (m.count_ > 0) {
+      m.min_ = DoubleFromJson(j.at("min"));
+      m.max_ = DoubleFromJson(j.at("max"));
+      m.mean_ = DoubleFromJson(j.at("mean"));
+      m.m2_ = DoubleFromJson(j.at("m2"));
+    }
+    return m;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histogram
+
+Result<Histogram> Histogram::WithEdges(std::vector<double> edges) {
+  if (edges.size() < 2) return InvalidArgument("histogram: need at least two edges");
+  for (size_t i = 0; i < edges.size(); ++i) {
+    if (!std::isfinite(edges[i])) return InvalidArgument("histogram: edges must be finite");
+    if (i > 0 && edges[i] < edges[i - 1]) {
+      return InvalidArgument("histogram: edges must be non-decreasing");
+    }
+  }
+  Histogram h;
+  h.counts_.assign(edges.size() - 1, 0);
+  h.edges_ = std::move(edges);
+  return h;
+}
+
+Result<Histogram> Histogram::Count(std::vector<double> edges, std::span<const double> values) {
+  CAIRN_TRY(Histogram h, WithEdges(std::move(edges)));
+  for (double v : values) h.Add(v);
+  return h;
+}
+
+void Histogram::Add(double value) {
+  if (std::isnan(value)) return;
+  if (value < edges_.front()) {
+    ++underflow_;
+  } else if (value > edges_.back()) {
+    ++overflow_;
+  } else if (value == edges_.back()) {
+    ++counts_.back();
+  } else {
+    const auto it = std::upper_bound(edges_.begin(), edges_.end(), value);
+    ++counts_[static_cast<size_t>(it - edges_.begin()) - 1];
+  }
+}
+
+Status Histogram::Merge(const Histogram& other) {
+  if (other.edges_ != edges_) return InvalidArgument("cannot merge histograms with other edges");
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  underflow_ += other.underflow_;
+  overflow_ += other.overflow_;
+  return Status::Ok();
+}
+
+uint64_t Histogram::total() const {
+  uint64_t sum = underflow_ + overflow_;
+  for (uint64_t c : counts_) sum += c;
+  return sum;
+}
+
+nlohmann::json Histogram::ToJson() const {
+  return {{"edges", edges_}, {"counts", counts_}, {"underflow", underflow_},
+          {"overflow", overflow_}};
+}
+
+Result<Histogram> Histogram::FromJson(const nlohmann::json& j) {
+  return ParseJson<Histogram>("histogram", [&]() -> Result<Histogram> {
+    CAIRN_TRY(Histogram h, WithEdges(j.at("edges").get<std::vector<double>>()));
+    auto counts = j.at("counts").get<std::vector<uint64_t>>();
+    if (counts.size() != h.counts_.size()) return InvalidArgument("histogram: bad counts");
+    h.counts_ = std::move(counts);
+    h.underflow_ = j.at("underflow").get<uint64_t>();
+    h.overflow_ = j.at("overflow").get<uint64_t>();
+    return h;
+  });
+}
+
+std::vector<double> EqualWidthEdges(double min, double max, int bins) {
+  CAIRN_CHECK(bins >= 1);
+  if (!std::isfinite(min) || !std::isfinite(max) || min > max) return {};
+  if (min == max) return {min, max};
+  // std::lerp is monotonic, exact at both ends, and does not overflow on huge ranges.
+  std::vector<double> edges(static_cast<size_t>(bins) + 1);
+  for (int i = 0; i <= bins; ++i) edges[i] = std::lerp(min, max, static_cast<double>(i) / bins);
+  return edges;
+}
+
+std::vector<double> QuantileEdges(const KllSketch& sketch, int bins) {
+  CAIRN_CHECK(bins >= 1);
+  if (sketch.empty()) return {};
+  std::vector<double> qs(static_cast<size_t>(bins) + 1);
+  for (int i = 0; i <= bins; ++i) qs[i] = static_cast<double>(i) / bins;
+  std::vector<double> edges = sketch.Quantiles(qs);
+  std::erase_if(edges, [](double e) { return !std::isfinite(e); });
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  if (edges.size() == 1) edges.push_back(edges[0]);  // one distinct value: one bin
+  return edges;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FrequentValues
+
+namespace {
+// Top's order: count descending, then value ascending.
+bool RanksBefore(const FrequentValues::Entry& a, const FrequentValues::Entry& b) {
+  if (a.count != b.count) return a.count > b.count;
+  return a.value < b.value;
+}
+}  // namespace
+
+FrequentValues::FrequentValues(size_t capacity) : capacity_(capacity) {
+  CAIRN_CHECK(capacity >= 1);
+}
+
+size_t FrequentValues::EvictionVictim() const {
+  // The entry Top would list last, so the choice does not depend on insertion order.
+  size_t victim = 0;
+  for (size_t i = 1; i < entries_.size(); ++i) {
+    if (RanksBefore(entries_[victim], entries_[i])) victim = i;
+  }
+  return victim;
+}
+
+uint64_t FrequentValues::UntrackedBound() const {
+  if (exact_) return 0;
+  uint64_t least = entries_.empty() ? 0 : entries_[0].count;
+  for (const Entry& e : entries_) least = std::min(least, e.count);
+  return least;
+}
+
+void FrequentValues::Add(std::string_view value, uint64_t weight) {
+  if (weight == 0) return;
+  total_ += weight;
+  if (auto it = index_.find(value); it != index_.end()) {
+    entries_[it->second].count += weight;
+    return;
+  }
+  if (entries_.size() < capacity_) {
+    index_.emplace(std::string(value), entries_.size());
+    entries_.push_back({std::string(value), weight, 0});
+    return;
+  }
+  // SpaceSaving: the new value takes over the smallest counter, whose count bounds how often
+  // the new value may have been seen before.
+  exact_ = false;
+  const size_t victim = EvictionVictim();
+  Entry& e = entries_[victim];
+  index_.erase(e.value);
+  e.value = std::string(value);
+  e.error = e.count;
+  e.count += weight;
+  index_.emplace(e.value, victim);
+}
+
+Status FrequentValues::Merge(const FrequentValues& other) {
+  if (other.capacity_ != capacity_) {
+    return InvalidArgument("cannot merge frequent values with capacity " +
+                           std::to_string(capacity_) + " and " + std::to_string(other.capacity_));
+  }
+  if (&other == this) {
+    const FrequentValues copy = other;
+    return Merge(copy);
+  }
+  // A value missing from one side gets that side's bound for untracked values, as count and as
+  // error; then the `capacity` largest survive. The smallest survivor is at least both bounds
+  // summed, and the survivors' counts add up to at most the total weight, so the guarantees
+  // carry over (Agarwal et al. 2012).
+  const uint64_t bound_a = UntrackedBound(), bound_b = other.UntrackedBound();
+  std::vector<Entry> merged;
+  merged.reserve(entries_.size() + other.entries_.size());
+  for (const Entry& e : entries_) {
+    auto it = other.index_.find(e.value);
+    const Entry* o = it == other.index_.end() ? nullptr : &other.entries_[it->second];
+    merged.push_back({e.value, e.count + (o ? o->count : bound_b),
+                      e.error + (o ? o->error : bound_b)});
+  }
+  for (const Entry& o : other.entries_) {
+    if (!index_.contains(o.value)) merged.push_back({o.value, o.count + bound_a, o.error + bound_a});
+  }
+  std::sort(merged.begin(), merged.end(), RanksBefore);
+  exact_ = exact_ && other.exact_ && merged.size() <= capacity_;
+  if (merged.size() > capacity_) merged.resize(capacity_);
+  total_ += other.total_;
+  entries_ = std::move(merged);
+  index_.clear();
+  for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].value, i);
+  return Status::Ok();
+}
+
+std::vector<FrequentValues::Entry> FrequentValues::Top(size_t k) const {
+  std::vector<Entry> sorted = entries_;
+  std::sort(sorted.begin(), sorted.end(), RanksBefore);
+  if (sorted.size() > k) sorted.resize(k);
+  return sorted;
+}
+
+nlohmann::json FrequentValues::ToJson() const {
+  json items = json::array();
+  for (const Entry& e : All()) items.push_back({JsonSafeString(e.value), e.count, e.error});
+  return {{"capacity", capacity_}, {"total", total_}, {"exact", exact_}, {"items", items}};
+}
+
+Result<FrequentValues> FrequentValues::FromJson(const nlohmann::json& j) {
+  return ParseJson<FrequentValues>("frequent values", [&]() -> Result<FrequentValues> {
+    const auto capacity = j.at("capacity").get<uint64_t>();
+    if (capacity < 1 || capacity > (uint64_t{1} << 32)) {
+      return InvalidArgument("frequent values: capacity out of range");
+    }
+    FrequentValues fv(static_cast<size_t>(capacity));
+    fv.total_ = j.at("total").get<uint64_t>();
+    fv.exact_ = j.at("exact").get<bool>();
+    for (const auto& item : j.at("items")) {
+      Entry e{item.at(0).get<std::string>(), item.at(1).get<uint64_t>(),
+              item.at(2).get<uint64_t>()};
+      if (e.error > e.count || fv.index_.contains(e.value) || fv.entries_.size() >= capacity) {
+        return InvalidArgument("frequent values: bad items");
+      }
+      fv.index_.emplace(e.value, fv.entries_.size());
+      fv.entries_.push_back(std::move(e));
+    }
+    return fv;
+  });
+}
+
+}  // namespace cairn::data
