@@ -79,7 +79,8 @@ void MakeFile(const std::string& path, uint64_t size) {
     std::string row = rows[1 + next() % (rows.size() - 1)];
     uint64_t bits = next();
     for (size_t i = 0; i < row.size(); ++i, bits = (bits >> 1) | (bits << 63)) {
-      if (row[i] >= '0' && row[i] <= '9' && (bits & 1)) row[i] = static_cast<char>('0' + (bits >> 8) % 10);
+      if (row[i] >= '0' && row[i] <= '9' && (bits & 1))
+        row[i] = static_cast<char>('0' + (bits >> 8) % 10);
     }
     buf += row;
     if (buf.size() >= (1 << 20)) {
@@ -167,8 +168,7 @@ int main(int argc, char** argv) {
   const double mb = bytes / 1e6;
   const auto options = cairn::data::ChunkerOptionsForSize(bytes);
   std::printf("file %s: %.1f MB, %u cores; chunker min/avg/max %llu/%llu/%llu B\n", path.c_str(),
-              mb, std::thread::hardware_concurrency(),
-              static_cast<unsigned long long>(options.min),
+              mb, std::thread::hardware_concurrency(), static_cast<unsigned long long>(options.min),
               static_cast<unsigned long long>(options.avg),
               static_cast<unsigned long long>(options.max));
 
@@ -178,10 +178,9 @@ int main(int argc, char** argv) {
   cairn::data::FileManifest manifest;
   Timing t_pipeline = Median3(RUSAGE_SELF, [&] {
     Mapped file(path);
-    auto m = cairn::data::ChunkAndHash(file.view(), {options, 0},
-                                       [](const cairn::data::ChunkRef&, std::string_view) {
-                                         return cairn::Status::Ok();
-                                       });
+    auto m = cairn::data::ChunkAndHash(
+        file.view(), {options, 0},
+        [](const cairn::data::ChunkRef&, std::string_view) { return cairn::Status::Ok(); });
     if (!m.ok()) {
       std::fprintf(stderr, "%s\n", m.status().ToString().c_str());
       std::exit(1);
@@ -208,7 +207,8 @@ int main(int argc, char** argv) {
   row("cut + chunk & file SHA-256 (pipeline)", t_pipeline);
   row("cutting alone (1 thread)", t_cut);
   std::printf("chunks: %zu, average %.1f KiB\n", chunks, bytes / 1024.0 / chunks);
-  std::printf("pipeline vs sha256sum, wall: %.2fx (target >= 1.5x)\n", t_sum.wall / t_pipeline.wall);
+  std::printf("pipeline vs sha256sum, wall: %.2fx (target >= 1.5x)\n",
+              t_sum.wall / t_pipeline.wall);
   // On an idle machine the pipeline's wall time is its CPU time spread over the cores.
   std::printf("pipeline vs sha256sum, CPU on %u idle cores: %.2fx\n", cores,
               t_sum.cpu / (t_pipeline.cpu / cores));

@@ -5,6 +5,8 @@
 //   csv_reader_bench [--mb 256] [--runs 5] [FILE.csv ...]
 // Defaults to telco_churn.csv and lending_club.csv from CAIRN_SHARED_DATA (or ../shared/data
 // relative to the source tree). Prints the median MB/s (1 MB = 10^6 bytes) of each.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,8 +17,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "data/csv_reader.h"
 
@@ -81,7 +81,8 @@ double Median(std::vector<double> v) {
 
 // `after` runs after each timed `body`, untimed.
 template <typename F, typename G = void (*)()>
-Rate MedianMBps(size_t size, int runs, F&& body, G&& after = [] {}) {
+Rate MedianMBps(
+    size_t size, int runs, F&& body, G&& after = [] {}) {
   std::vector<double> wall;
   std::vector<double> cpu;
   const double mb = static_cast<double>(size) / 1e6;
@@ -137,8 +138,8 @@ int main(int argc, char** argv) {
   }
 
   std::printf("MB/s, median of %d runs, as wall clock / CPU time (1 MB = 10^6 bytes)\n", runs);
-  std::printf("%-18s %7s %9s %14s %14s %14s %14s\n", "file", "MB", "rows", "memchr lines",
-              "parse", "parse+load", "mmap+load");
+  std::printf("%-18s %7s %9s %14s %14s %14s %14s\n", "file", "MB", "rows", "memchr lines", "parse",
+              "parse+load", "mmap+load");
   for (const std::string& file : files) {
     const std::string scaled = Scale(ReadFile(file), mb * 1000 * 1000);
     const std::string tmp = "/tmp/cairn_csv_bench_" + std::to_string(::getpid()) + ".csv";
@@ -168,19 +169,25 @@ int main(int argc, char** argv) {
 
     // The loaded table is freed outside the timed region: a consumer frees it after use.
     std::optional<cairn::data::CsvTable> keep;
-    const Rate load_rate = MedianMBps(scaled.size(), runs_of("load"), [&] {
-      keep.reset();  // (timed, but freeing an empty optional is instantaneous)
-      auto table = cairn::data::LoadCsv(scaled);
-      Check(table.status());
-      if (rows != 0 && table->rows != rows) std::abort();
-      keep = std::move(table).value();
-    }, [&] { keep.reset(); });
+    const Rate load_rate = MedianMBps(
+        scaled.size(), runs_of("load"),
+        [&] {
+          keep.reset();  // (timed, but freeing an empty optional is instantaneous)
+          auto table = cairn::data::LoadCsv(scaled);
+          Check(table.status());
+          if (rows != 0 && table->rows != rows) std::abort();
+          keep = std::move(table).value();
+        },
+        [&] { keep.reset(); });
 
-    const Rate mmap_rate = MedianMBps(scaled.size(), runs_of("mmap"), [&] {
-      auto table = cairn::data::LoadCsvFile(tmp);
-      Check(table.status());
-      keep = std::move(table).value();
-    }, [&] { keep.reset(); });
+    const Rate mmap_rate = MedianMBps(
+        scaled.size(), runs_of("mmap"),
+        [&] {
+          auto table = cairn::data::LoadCsvFile(tmp);
+          Check(table.status());
+          keep = std::move(table).value();
+        },
+        [&] { keep.reset(); });
     std::remove(tmp.c_str());
 
     std::string name = file.substr(file.rfind('/') + 1);
@@ -188,7 +195,8 @@ int main(int argc, char** argv) {
                 static_cast<double>(scaled.size()) / 1e6, static_cast<long long>(rows),
                 Show(memchr_rate).c_str(), Show(parse_rate).c_str(), Show(load_rate).c_str(),
                 Show(mmap_rate).c_str());
-    if (only.empty() && static_cast<int64_t>(lines) != rows + 1) std::fprintf(stderr, "line count mismatch\n");
+    if (only.empty() && static_cast<int64_t>(lines) != rows + 1)
+      std::fprintf(stderr, "line count mismatch\n");
   }
   return 0;
 }

@@ -78,7 +78,7 @@ double Drive(const ServerProcess& server, int clients, int per_client, const std
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       auto client = server.NewClient();
-      client->Send("GET", "/health");  // connect before the clock starts
+      (void)client->Send("GET", "/health");  // connect before the clock starts
       ready++;
       while (!go.load()) std::this_thread::yield();
       for (const auto& body : bodies[c]) {

@@ -178,8 +178,7 @@ Status Chunker::Finish() {
   return Status::Ok();
 }
 
-std::vector<std::string> HashChunks(std::string_view data,
-                                    const std::vector<ChunkBoundary>& chunks,
+std::vector<std::string> HashChunks(std::string_view data, const std::vector<ChunkBoundary>& chunks,
                                     unsigned threads) {
   std::vector<std::string> digests(chunks.size());
   std::atomic<size_t> next{0};
@@ -254,8 +253,7 @@ Result<uint64_t> ParseDecimal(std::string_view s) {
 
 // Splits "key rest" and checks the key.
 Result<std::string_view> Field(std::string_view line, std::string_view key) {
-  if (line.size() <= key.size() || line.substr(0, key.size()) != key ||
-      line[key.size()] != ' ') {
+  if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ') {
     return InvalidArgument("manifest line '" + std::string(line.substr(0, 80)) + "': expected " +
                            std::string(key));
   }
@@ -284,13 +282,11 @@ std::string SerializeManifest(const FileManifest& m) {
   AppendEscapedPath(out, m.path);
   out += "\nsize " + std::to_string(m.size);
   out += "\nsha256 " + m.file_digest;
-  out += "\nchunker " + std::to_string(m.chunker.min) + ' ' + std::to_string(m.chunker.avg) +
-         ' ' + std::to_string(m.chunker.max) + '\n';
+  out += "\nchunker " + std::to_string(m.chunker.min) + ' ' + std::to_string(m.chunker.avg) + ' ' +
+         std::to_string(m.chunker.max) + '\n';
   for (const ChunkRef& c : m.chunks) {
     out += "chunk ";
     out += c.digest;
-    out += ' ';
-    out += std::to_string(c.offset);
     out += ' ';
     out += std::to_string(c.size);
     out += '\n';
@@ -328,16 +324,16 @@ Result<FileManifest> ParseManifest(std::string_view text) {
   for (size_t i = 5; i < lines.size(); ++i) {
     CAIRN_TRY(std::string_view rest, Field(lines[i], "chunk"));
     auto parts = SplitSpaces(rest);
-    if (parts.size() != 3 || !IsSha256Hex(parts[0])) {
+    if (parts.size() != 2 || !IsSha256Hex(parts[0])) {
       return InvalidArgument("manifest chunk line " + std::to_string(i + 1) + " is malformed");
     }
     ChunkRef c;
     c.digest = std::string(parts[0]);
-    CAIRN_TRY(c.offset, ParseDecimal(parts[1]));
-    CAIRN_TRY(c.size, ParseDecimal(parts[2]));
-    if (c.offset != expected_offset || c.size == 0 || c.size > m.size - c.offset) {
+    c.offset = expected_offset;
+    CAIRN_TRY(c.size, ParseDecimal(parts[1]));
+    if (c.size == 0 || c.size > m.size - c.offset) {
       return InvalidArgument("manifest chunk line " + std::to_string(i + 1) +
-                             " does not continue the file");
+                             " runs past the file's size");
     }
     expected_offset += c.size;
     m.chunks.push_back(std::move(c));
@@ -386,8 +382,7 @@ Result<FileManifest> ChunkAndHashSequential(std::string_view data, const Chunker
 // in with chunk hashing. The consumer runs on the caller's thread, batch by batch in order.
 class Pipeline {
  public:
-  Pipeline(std::string_view data, const ChunkerOptions& options)
-      : data_(data), options_(options) {}
+  Pipeline(std::string_view data, const ChunkerOptions& options) : data_(data), options_(options) {}
 
   Result<FileManifest> Run(unsigned threads, const ChunkConsumer& consume) {
     std::vector<std::thread> workers;
@@ -517,7 +512,7 @@ class Pipeline {
 
   const std::string_view data_;
   const ChunkerOptions options_;
-  Sha256 file_hash_;  // used by one worker at a time (file_hashing_)
+  Sha256 file_hash_;       // used by one worker at a time (file_hashing_)
   FileManifest manifest_;  // the consumer's
 
   std::mutex mu_;

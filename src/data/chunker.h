@@ -97,8 +97,7 @@ class Chunker {
 
 // The SHA-256 (hex) of each chunk, in order, computed on `threads` threads (0: one per core).
 // Identical to hashing the chunks one by one.
-std::vector<std::string> HashChunks(std::string_view data,
-                                    const std::vector<ChunkBoundary>& chunks,
+std::vector<std::string> HashChunks(std::string_view data, const std::vector<ChunkBoundary>& chunks,
                                     unsigned threads = 0);
 
 struct ChunkRef {
@@ -128,10 +127,14 @@ struct FileManifest {
 //   size <decimal>
 //   sha256 <hex>
 //   chunker <min> <avg> <max>
-//   chunk <hex> <offset> <size>        (one line per chunk, in file order)
+//   chunk <hex> <size>        (one line per chunk, in file order)
+// Offsets are left out (they follow from the sizes): an edit then changes only the lines of the
+// chunks it touched, so manifests stored through the chunker deduplicate too. Expects `chunks`
+// contiguous from 0 (as ChunkAndHash makes them).
 std::string SerializeManifest(const FileManifest& manifest);
 // Parses exactly what SerializeManifest writes (and checks the manifest is consistent: chunks
-// contiguous and covering `size`, valid digests and options); kInvalidArgument otherwise.
+// covering `size`, valid digests and options), filling in the offsets; kInvalidArgument
+// otherwise.
 Result<FileManifest> ParseManifest(std::string_view text);
 // Sha256Hex(SerializeManifest(manifest)).
 std::string ManifestDigest(const FileManifest& manifest);

@@ -9,9 +9,8 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -33,8 +32,8 @@ constexpr std::array<bool, 256> MakeSpecialTable() {
 }
 constexpr std::array<bool, 256> kSpecial = MakeSpecialTable();
 
-// Scans an unquoted field: the first special byte at or after `p`, or `end`. Fields are short,
-// so the word-at-a-time check is only worth it for the tail of longer ones.
+// Scans an unquoted field: the first special byte at or after `p`, or `end`. Fields in tabular
+// data are a few bytes long, so this is a table lookup per byte, not a vector scan.
 inline const char* FindSpecial(const char* p, const char* end) {
   while (p < end && !kSpecial[static_cast<unsigned char>(*p)]) ++p;
   return p;
@@ -345,7 +344,7 @@ CsvParser::RowOutcome CsvParser::ParseRow(const char* begin, const char* end, bo
       }
       if (c == '\r') return end_at_cr(p, column, RowOutcome::kRow);
       return RowError(Where(line, column) + ": unexpected character " + Describe(c) +
-                           " after a closing quote");
+                      " after a closing quote");
     }
     const char* const start = p;
     p = FindSpecial(p, end);
@@ -381,8 +380,8 @@ Status CsvParser::FlushEmptyLines() {
   }
   if (header_.size() != 1) {
     return Fail(InvalidArgument("line " + std::to_string(first_empty_line_) +
-                                ": empty line, the header has " +
-                                std::to_string(header_.size()) + " fields"));
+                                ": empty line, the header has " + std::to_string(header_.size()) +
+                                " fields"));
   }
   const std::string_view missing[1] = {std::string_view()};
   for (int64_t i = 0; i < count; ++i) {
@@ -418,8 +417,8 @@ Status CsvParser::DeliverRow(int64_t line) {
   if (fields_.size() != header_.size()) {
     return Fail(InvalidArgument("line " + std::to_string(line) + ": " +
                                 std::to_string(fields_.size()) +
-                                (fields_.size() == 1 ? " field" : " fields") +
-                                ", the header has " + std::to_string(header_.size())));
+                                (fields_.size() == 1 ? " field" : " fields") + ", the header has " +
+                                std::to_string(header_.size())));
   }
   for (const Escaped& e : escaped_) {
     fields_[e.field] = std::string_view(scratch_).substr(e.offset, e.size);
@@ -706,12 +705,12 @@ class Interner {
     size_t n = s.size();
     uint64_t h = k0 ^ n;
     uint64_t a = 0, b = 0;
-    if (n >= 8) {
-      while (n > 16) {
-        h = Mix(Load8(p) ^ k1, Load8(p + 8) ^ h);
-        p += 16;
-        n -= 16;
-      }
+    if (n > 16) {
+      const char* const end = p + n;
+      for (; end - p > 16; p += 16) h = Mix(Load8(p) ^ k1, Load8(p + 8) ^ h);
+      a = Load8(end - 16);  // the last 16 bytes, overlapping what the loop took
+      b = Load8(end - 8);
+    } else if (n >= 8) {
       a = Load8(p);
       b = Load8(p + n - 8);  // overlapping: every byte, no reads past the end
     } else if (n >= 4) {
@@ -719,7 +718,8 @@ class Interner {
       b = Load4(p + n - 4);
     } else if (n > 0) {
       a = (uint64_t{static_cast<unsigned char>(p[0])} << 16) |
-          (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
+          (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+          static_cast<unsigned char>(p[n - 1]);
     }
     return Mix(a ^ k1, b ^ h);
   }

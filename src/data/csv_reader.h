@@ -92,10 +92,10 @@ class CsvParser {
   Status status_;
   bool bom_checked_ = false;
   bool finished_ = false;
-  std::string head_;  // the first bytes, until we know whether they are a byte order mark
+  std::string head_;   // the first bytes, until we know whether they are a byte order mark
   std::string carry_;  // an unfinished row, waiting for the bytes that end it
   bool carry_in_quotes_ = false;  // quote parity at the end of carry_
-  int64_t line_ = 1;   // physical line at the start of the next row
+  int64_t line_ = 1;              // physical line at the start of the next row
   std::vector<std::string> header_;
   int64_t rows_ = 0;
   int64_t pending_empty_lines_ = 0;  // empty lines not yet known to be trailing

@@ -88,9 +88,8 @@ TEST(CsvParser, QuotedFieldsWithCommasQuotesAndNewlines) {
       "\"multi\nline\",\"\"\"\"\n"
       "\"cr\rlf\r\nend\",\"\"\n");
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
-  EXPECT_EQ(p.rows, (Rows{{"Smith, J", "said \"hi\""},
-                          {"multi\nline", "\""},
-                          {"cr\rlf\r\nend", ""}}));
+  EXPECT_EQ(p.rows,
+            (Rows{{"Smith, J", "said \"hi\""}, {"multi\nline", "\""}, {"cr\rlf\r\nend", ""}}));
   EXPECT_THAT(p.lines, ElementsAre(2, 3, 5));
 }
 
@@ -271,11 +270,11 @@ const char* const kStreamingCases[] = {
     "a,b\n\"x\ny\",\"\"\"\"\n\"\",1\n\n\n",
     "a\n1\n\n2\r\n\r\n",
     "a,b\n1,\"2\"\r",
-    "a,b\n1,2\n3,\"x\"y\n",       // error
+    "a,b\n1,2\n3,\"x\"y\n",          // error
     "a,b\n1,2\n3,\"unterminated\n",  // error
-    "a,b\n1,2\r3,4\n",             // error
-    "x,x\n",                       // error
-    "\xEF\xBB",                    // a BOM prefix, not a BOM: a one-column header
+    "a,b\n1,2\r3,4\n",               // error
+    "x,x\n",                         // error
+    "\xEF\xBB",                      // a BOM prefix, not a BOM: a one-column header
 };
 
 TEST(CsvParserStreaming, EverySplitPointGivesTheSameResult) {
@@ -329,7 +328,8 @@ TEST(CsvParserStreaming, RealFileInOddSizedPieces) {
 // Values and types
 
 TEST(CsvValues, MissingMarkers) {
-  for (std::string_view m : {"", "NA", "N/A", "NaN", "null", "NULL"}) EXPECT_TRUE(IsMissing(m)) << m;
+  for (std::string_view m : {"", "NA", "N/A", "NaN", "null", "NULL"})
+    EXPECT_TRUE(IsMissing(m)) << m;
   for (std::string_view m : {"na", "nan", "None", " ", "NA ", "-"}) EXPECT_FALSE(IsMissing(m)) << m;
 }
 
@@ -340,8 +340,8 @@ TEST(CsvValues, Integers) {
   EXPECT_EQ(ParseInteger("007"), 7);
   EXPECT_EQ(ParseInteger("9223372036854775807"), INT64_MAX);
   EXPECT_EQ(ParseInteger("-9223372036854775808"), INT64_MIN);
-  for (std::string_view s : {"9223372036854775808", "", "+", "-", "+-1", "1.0", "1e3", " 1", "1 ",
-                             "0x10", "1,000"}) {
+  for (std::string_view s :
+       {"9223372036854775808", "", "+", "-", "+-1", "1.0", "1e3", " 1", "1 ", "0x10", "1,000"}) {
     EXPECT_FALSE(ParseInteger(s).has_value()) << s;
   }
 }
@@ -400,9 +400,9 @@ constexpr char kTyped[] =
 
 TEST(CsvTypes, InferenceOverAllRows) {
   using T = ColumnType;
-  EXPECT_EQ(TypesOf(kTyped), (std::vector<T>{T::kInteger, T::kFloat, T::kBoolean, T::kString,
-                                               T::kFloat, T::kString, T::kFloat, T::kString,
-                                               T::kFloat}));
+  EXPECT_EQ(TypesOf(kTyped),
+            (std::vector<T>{T::kInteger, T::kFloat, T::kBoolean, T::kString, T::kFloat, T::kString,
+                            T::kFloat, T::kString, T::kFloat}));
   Result<std::vector<ColumnSchema>> schema = InferTypes(kTyped);
   ASSERT_TRUE(schema.ok());
   EXPECT_EQ((*schema)[0].name, "int");
@@ -503,6 +503,26 @@ TEST(CsvTable, ManyDistinctStrings) {
   }
 }
 
+TEST(CsvTable, StringsOfEveryLength) {
+  // Lengths around the interner's word sizes (4, 8, 16 and multiples), as distinct values.
+  std::string data = "k\n";
+  std::vector<std::string> values;
+  for (size_t n = 1; n <= 70; ++n) {
+    values.push_back(std::string(n, 'x'));
+    values.push_back(std::string(n - 1, 'x') + "y");
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& v : values) data += v + "\n";
+  }
+  Result<CsvTable> table = LoadCsv(data);
+  ASSERT_TRUE(table.ok());
+  const CsvColumn& k = table->columns[0];
+  ASSERT_EQ(k.dictionary.size(), values.size());
+  for (size_t i = 0; i < k.codes.size(); ++i) {
+    EXPECT_EQ(k.dictionary[static_cast<size_t>(k.codes[i])], values[i % values.size()]);
+  }
+}
+
 TEST(CsvTable, ErrorsPassThrough) {
   Result<CsvTable> table = LoadCsv("a,b\n1,2\n3\n");
   ASSERT_FALSE(table.ok());
@@ -521,9 +541,7 @@ TEST(CsvTable, FileErrorsNameThePath) {
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.status().message(),
             path + ": line 3, column 2 (b): unexpected character '5' after a closing quote");
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  }
+  { std::ofstream out(path, std::ios::binary | std::ios::trunc); }
   Collector c;
   EXPECT_EQ(ParseCsvFile(path, c).message(), path + ": the file is empty: no header row");
   std::remove(path.c_str());
@@ -609,14 +627,14 @@ TEST(SharedDataValues, TelcoChurn) {
 
 TEST(CsvParserHostile, RandomBytes) {
   std::mt19937 rng(12345);
-  const char alphabet[] = {',', '"', '\n', '\r', 'a', '1', '.', '\0', '\xEF', '\xBB', '\xBF', 'N',
-                           'A', ' '};
+  const char alphabet[] = {',',  '"',    '\n',   '\r',   'a', '1', '.',
+                           '\0', '\xEF', '\xBB', '\xBF', 'N', 'A', ' '};
   for (int trial = 0; trial < 3000; ++trial) {
     std::string data;
     const size_t size = rng() % 64;
     for (size_t i = 0; i < size; ++i) {
-      data += (trial % 3 == 0) ? static_cast<char>(rng() & 0xFF)
-                               : alphabet[rng() % sizeof(alphabet)];
+      data +=
+          (trial % 3 == 0) ? static_cast<char>(rng() & 0xFF) : alphabet[rng() % sizeof(alphabet)];
     }
     Parsed whole = ParseWhole(data);
     if (!whole.status.ok()) {

@@ -70,7 +70,7 @@ class SplitMix64 {
 // 1.33 % for k = 200 (the default). For the mass between two values (a histogram bar) use the
 // double-sided bound, 1.65 % for k = 200. These are the bounds DataSketches publishes for this
 // algorithm (empirical fits 2.296 / k^0.9723 and 2.446 / k^0.9433, "KLL Sketch Accuracy and
-// Size"); the tests measure them on 10^6 values. Below ~k values the sketch is exact; min and
+// Size"); the tests measure them on 10^6 values. Up to k values the sketch is exact; min and
 // max are always exact. Memory: about 3k doubles (≈ 5 KB for k = 200) for any n.
 //
 // Mergeable: Merge(other) gives a sketch of the union with the same bound.
