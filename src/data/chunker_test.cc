@@ -430,7 +430,9 @@ TEST(ChunkerDedupTest, OnePercentOfRowsChangedStoresUnderFivePercentNewBytes) {
 
 TEST(ChunkerDedupTest, AppendingAcrossASizeStepStillDeduplicates) {
   // Just under 1 MiB: 1 % more rows crosses the step from 2 KiB to 4 KiB chunks.
-  Table lending = LoadTable(ReadSharedCsv("lending_club.csv"));
+  std::string csv = ReadSharedCsv("lending_club.csv");
+  ASSERT_GT(csv.size(), 10000u) << "shared/data/lending_club.csv is missing";
+  Table lending = LoadTable(csv);
   Table t = Synthesize(lending, (1 << 20) - 8000, 5);
   ASSERT_LT(t.Join().size(), 1u << 20);
   std::mt19937_64 rng(6);
