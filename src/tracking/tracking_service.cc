@@ -1,7 +1,6 @@
 #include "tracking/tracking_service.h"
 
 #include <nlohmann/json.hpp>
-
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -75,12 +74,32 @@ Status CheckExperimentName(std::string_view name) {
   return Status::Ok();
 }
 
+// The parts run and experiment searches share: filter, order_by, view, limit and page token.
+template <typename Request, typename ParseFilter, typename ParseOrderBy, typename Query>
+Status FillSearchQuery(const Request& request, ParseFilter parse_filter,
+                       ParseOrderBy parse_order_by, Query& query) {
+  CAIRN_RETURN_IF_ERROR(CheckMaxResults(request.max_results));
+  CAIRN_TRY(query.filter, parse_filter(request.filter));
+  for (const auto& clause : request.order_by) {
+    CAIRN_TRY(auto key, parse_order_by(clause));
+    query.order_by.push_back(std::move(key));
+  }
+  query.view_type = request.view_type;
+  query.max_results = request.max_results;
+  CAIRN_TRY(query.offset, DecodePageToken(request.page_token));
+  return Status::Ok();
+}
+
+template <typename Query>
+std::string NextPageToken(const Query& query, bool has_more) {
+  return has_more ? EncodePageToken(query.offset + query.max_results) : std::string();
+}
+
 }  // namespace
 
 Status ValidateKey(std::string_view what, std::string_view key) {
   if (key.empty()) {
-    return InvalidArgument("Missing value for required parameter '" + std::string(what) +
-                           " key'.");
+    return InvalidArgument("Missing value for required parameter '" + std::string(what) + " key'.");
   }
   if (key.size() > kMaxKeyLength) {
     return InvalidArgument(std::string(what) + " key '" + std::string(key.substr(0, 100)) +
@@ -123,8 +142,7 @@ Status ValidateLogBatch(const LogBatchRequest& request) {
   if (total > kMaxEntitiesPerBatch) {
     return InvalidArgument("A batch logging request can contain at most " +
                            std::to_string(kMaxEntitiesPerBatch) +
-                           " total metrics, params and tags. Got " + std::to_string(total) +
-                           ".");
+                           " total metrics, params and tags. Got " + std::to_string(total) + ".");
   }
   // Keys repeat across the metrics of a batch (10 keys × 100 steps): validate each once.
   std::string_view last_key;
@@ -146,15 +164,15 @@ Status ValidateLogBatch(const LogBatchRequest& request) {
 
 std::string GenerateRunName() {
   static const char* kAdjectives[] = {
-      "amber",  "bold",   "brave",  "bright", "calm",   "clever", "crisp",  "eager",
-      "gentle", "golden", "honest", "jolly",  "keen",   "lively", "lucid",  "merry",
-      "nimble", "polite", "quick",  "quiet",  "rapid",  "shiny",  "silent", "steady",
-      "sunny",  "swift",  "tidy",   "upbeat", "vivid",  "wise",   "witty",  "zesty"};
-  static const char* kNouns[] = {
-      "badger", "bear",  "crane", "deer",  "dove",  "eagle", "falcon", "finch",
-      "fox",    "gecko", "hare",  "heron", "ibis",  "koala", "lark",   "lynx",
-      "marten", "mole",  "moth",  "newt",  "otter", "owl",   "panda",  "raven",
-      "robin",  "seal",  "shrew", "stork", "swan",  "tern",  "vole",   "wren"};
+      "amber",  "bold",   "brave",  "bright", "calm",  "clever", "crisp",  "eager",
+      "gentle", "golden", "honest", "jolly",  "keen",  "lively", "lucid",  "merry",
+      "nimble", "polite", "quick",  "quiet",  "rapid", "shiny",  "silent", "steady",
+      "sunny",  "swift",  "tidy",   "upbeat", "vivid", "wise",   "witty",  "zesty"};
+  static const char* kNouns[] = {"badger", "bear",  "crane",  "deer",  "dove",  "eagle", "falcon",
+                                 "finch",  "fox",   "gecko",  "hare",  "heron", "ibis",  "koala",
+                                 "lark",   "lynx",  "marten", "mole",  "moth",  "newt",  "otter",
+                                 "owl",    "panda", "raven",  "robin", "seal",  "shrew", "stork",
+                                 "swan",   "tern",  "vole",   "wren"};
   thread_local std::mt19937 rng{std::random_device{}()};
   return std::string(kAdjectives[rng() % std::size(kAdjectives)]) + "-" +
          kNouns[rng() % std::size(kNouns)] + "-" + std::to_string(rng() % 1000);
@@ -216,21 +234,12 @@ Result<store::Experiment> TrackingService::GetExperimentByName(std::string_view 
 
 Result<SearchExperimentsResponse> TrackingService::SearchExperiments(
     const SearchExperimentsRequest& request) {
-  CAIRN_RETURN_IF_ERROR(CheckMaxResults(request.max_results));
   store::ExperimentQuery query;
-  CAIRN_TRY(query.filter, ParseExperimentFilter(request.filter));
-  for (const auto& clause : request.order_by) {
-    CAIRN_TRY(auto key, ParseExperimentOrderBy(clause));
-    query.order_by.push_back(std::move(key));
-  }
-  query.view_type = request.view_type;
-  query.max_results = request.max_results;
-  CAIRN_TRY(query.offset, DecodePageToken(request.page_token));
+  CAIRN_RETURN_IF_ERROR(
+      FillSearchQuery(request, ParseExperimentFilter, ParseExperimentOrderBy, query));
   CAIRN_TRY(auto page, store_.SearchExperiments(query));
-  SearchExperimentsResponse response;
-  response.experiments = std::move(page.experiments);
-  if (page.has_more) response.next_page_token = EncodePageToken(query.offset + query.max_results);
-  return response;
+  return SearchExperimentsResponse{std::move(page.experiments),
+                                   NextPageToken(query, page.has_more)};
 }
 
 Status TrackingService::RenameExperiment(std::string_view experiment_id,
@@ -241,8 +250,9 @@ Status TrackingService::RenameExperiment(std::string_view experiment_id,
 
 Status TrackingService::DeleteExperiment(std::string_view experiment_id) {
   if (experiment_id == "0") {
-    return InvalidArgument("Cannot delete the default experiment '0'. This is an internally "
-                           "reserved experiment.");
+    return InvalidArgument(
+        "Cannot delete the default experiment '0'. This is an internally "
+        "reserved experiment.");
   }
   return store_.SetExperimentLifecycle(experiment_id, store::LifecycleStage::kDeleted,
                                        clock_.NowMillis());
@@ -277,9 +287,10 @@ Result<store::Run> TrackingService::CreateRun(CreateRunRequest request) {
     if (t.key == kRunNameTag) tag_name = t.value;
   }
   if (!request.run_name.empty() && !tag_name.empty() && request.run_name != tag_name) {
-    return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, but "
-                           "with different values (run_name='" + request.run_name +
-                           "', mlflow.runName='" + tag_name + "').");
+    return InvalidArgument(
+        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but "
+        "with different values (run_name='" +
+        request.run_name + "', mlflow.runName='" + tag_name + "').");
   }
   run.run_name = !request.run_name.empty() ? request.run_name
                  : !tag_name.empty()       ? tag_name
@@ -288,7 +299,8 @@ Result<store::Run> TrackingService::CreateRun(CreateRunRequest request) {
   if (tag_name.empty()) run.tags.push_back({std::string(kRunNameTag), run.run_name});
   bool has_user_tag = false;
   for (const auto& t : run.tags) has_user_tag |= t.key == kUserTag;
-  if (!has_user_tag && !run.user_id.empty()) run.tags.push_back({std::string(kUserTag), run.user_id});
+  if (!has_user_tag && !run.user_id.empty())
+    run.tags.push_back({std::string(kUserTag), run.user_id});
   return store_.CreateRun(run);
 }
 
@@ -410,22 +422,11 @@ Result<MetricHistoryResponse> TrackingService::GetMetricHistory(
 }
 
 Result<SearchRunsResponse> TrackingService::SearchRuns(const SearchRunsRequest& request) {
-  CAIRN_RETURN_IF_ERROR(CheckMaxResults(request.max_results));
   store::RunQuery query;
   query.experiment_ids = request.experiment_ids;
-  CAIRN_TRY(query.filter, ParseRunFilter(request.filter));
-  for (const auto& clause : request.order_by) {
-    CAIRN_TRY(auto key, ParseRunOrderBy(clause));
-    query.order_by.push_back(std::move(key));
-  }
-  query.view_type = request.view_type;
-  query.max_results = request.max_results;
-  CAIRN_TRY(query.offset, DecodePageToken(request.page_token));
+  CAIRN_RETURN_IF_ERROR(FillSearchQuery(request, ParseRunFilter, ParseRunOrderBy, query));
   CAIRN_TRY(auto page, store_.SearchRuns(query));
-  SearchRunsResponse response;
-  response.runs = std::move(page.runs);
-  if (page.has_more) response.next_page_token = EncodePageToken(query.offset + query.max_results);
-  return response;
+  return SearchRunsResponse{std::move(page.runs), NextPageToken(query, page.has_more)};
 }
 
 }  // namespace cairn::tracking
