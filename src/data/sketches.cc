@@ -58,12 +58,20 @@ SplitMix64 RngFromJson(const json& j) {
   return SplitMix64(std::stoull(s, nullptr, 16));
 }
 
-// Strings in JSON must be UTF-8; a value that is not keeps its valid parts and gets U+FFFD for
-// the broken bytes, so serializing never fails.
-std::string JsonSafeString(std::string_view s) {
+// Strings in JSON must be UTF-8: a value that is stays a readable JSON string; any other byte
+// string travels as {"b64": base64 of its bytes}, so serializing never fails and never loses a
+// byte (replacing bad bytes would make distinct values collide).
+json BytesToJson(std::string_view s) {
   if (IsValidUtf8(s)) return std::string(s);
-  return json::parse(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace))
-      .get<std::string>();
+  return {{"b64", Base64Encode(s)}};
+}
+
+std::string BytesFromJson(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (!j.is_object() || j.size() != 1) throw std::invalid_argument("not a string");
+  auto bytes = Base64Decode(j.at("b64").get_ref<const std::string&>());
+  if (!bytes) throw std::invalid_argument("bad base64 string");
+  return std::move(*bytes);
 }
 
 // Runs `parse`, turning nlohmann's exceptions (missing keys, wrong types) into kInvalidArgument.
@@ -537,7 +545,7 @@ nlohmann::json Reservoir<T>::ToJson() const {
     if constexpr (std::is_same_v<T, double>) {
       items.push_back(DoubleToJson(v));
     } else {
-      items.push_back(JsonSafeString(v));
+      items.push_back(BytesToJson(v));
     }
   }
   json j = {{"capacity", capacity_}, {"count", n_}, {"rng", RngToJson(rng_)}};
@@ -563,7 +571,7 @@ Result<Reservoir<T>> Reservoir<T>::FromJson(const nlohmann::json& j) {
       if constexpr (std::is_same_v<T, double>) {
         r.items_.push_back(DoubleFromJson(v));
       } else {
-        r.items_.push_back(v.get<std::string>());
+        r.items_.push_back(BytesFromJson(v));
       }
     }
     if (r.items_.size() != std::min<uint64_t>(r.n_, capacity)) {
@@ -766,17 +774,37 @@ FrequentValues::FrequentValues(size_t capacity) : capacity_(capacity) {
   CAIRN_CHECK(capacity >= 1);
 }
 
-size_t FrequentValues::EvictionVictim() const {
-  // The entry Top would list last, so the choice does not depend on insertion order.
-  size_t victim = 0;
-  for (size_t i = 1; i < entries_.size(); ++i) {
-    if (RanksBefore(entries_[victim], entries_[i])) victim = i;
+bool FrequentValues::EvictsBefore(uint32_t a, uint32_t b) const {
+  return RanksBefore(entries_[b], entries_[a]);
+}
+
+void FrequentValues::BuildHeap() {
+  const size_t n = entries_.size();
+  heap_.resize(n);
+  heap_pos_.resize(n);
+  for (size_t i = 0; i < n; ++i) heap_[i] = heap_pos_[i] = static_cast<uint32_t>(i);
+  for (size_t pos = n / 2; pos-- > 0;) SiftDown(pos);
+}
+
+void FrequentValues::SiftDown(size_t pos) {
+  const size_t n = heap_.size();
+  const uint32_t entry = heap_[pos];
+  while (true) {
+    size_t child = 2 * pos + 1;
+    if (child >= n) break;
+    if (child + 1 < n && EvictsBefore(heap_[child + 1], heap_[child])) ++child;
+    if (!EvictsBefore(heap_[child], entry)) break;
+    heap_[pos] = heap_[child];
+    heap_pos_[heap_[pos]] = static_cast<uint32_t>(pos);
+    pos = child;
   }
-  return victim;
+  heap_[pos] = entry;
+  heap_pos_[entry] = static_cast<uint32_t>(pos);
 }
 
 uint64_t FrequentValues::UntrackedBound() const {
   if (exact_) return 0;
+  if (!heap_.empty()) return entries_[heap_[0]].count;
   uint64_t least = entries_.empty() ? 0 : entries_[0].count;
   for (const Entry& e : entries_) least = std::min(least, e.count);
   return least;
@@ -787,6 +815,7 @@ void FrequentValues::Add(std::string_view value, uint64_t weight) {
   total_ += weight;
   if (auto it = index_.find(value); it != index_.end()) {
     entries_[it->second].count += weight;
+    if (!heap_.empty()) SiftDown(heap_pos_[it->second]);
     return;
   }
   if (entries_.size() < capacity_) {
@@ -795,15 +824,20 @@ void FrequentValues::Add(std::string_view value, uint64_t weight) {
     return;
   }
   // SpaceSaving: the new value takes over the smallest counter, whose count bounds how often
-  // the new value may have been seen before.
+  // the new value may have been seen before. The victim is the entry Top would list last, so
+  // the choice does not depend on insertion order. The index node and the entry's string are
+  // reused, so a replacement allocates nothing once the strings have grown.
   exact_ = false;
-  const size_t victim = EvictionVictim();
+  if (heap_.empty()) BuildHeap();
+  const uint32_t victim = heap_[0];
   Entry& e = entries_[victim];
-  index_.erase(e.value);
-  e.value = std::string(value);
+  auto node = index_.extract(e.value);
+  node.key().assign(value);
+  index_.insert(std::move(node));
+  e.value.assign(value);
   e.error = e.count;
   e.count += weight;
-  index_.emplace(e.value, victim);
+  SiftDown(0);
 }
 
 Status FrequentValues::Merge(const FrequentValues& other) {
@@ -836,6 +870,8 @@ Status FrequentValues::Merge(const FrequentValues& other) {
   if (merged.size() > capacity_) merged.resize(capacity_);
   total_ += other.total_;
   entries_ = std::move(merged);
+  heap_.clear();
+  heap_pos_.clear();
   index_.clear();
   for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].value, i);
   return Status::Ok();
@@ -850,7 +886,7 @@ std::vector<FrequentValues::Entry> FrequentValues::Top(size_t k) const {
 
 nlohmann::json FrequentValues::ToJson() const {
   json items = json::array();
-  for (const Entry& e : All()) items.push_back({JsonSafeString(e.value), e.count, e.error});
+  for (const Entry& e : All()) items.push_back({BytesToJson(e.value), e.count, e.error});
   return {{"capacity", capacity_}, {"total", total_}, {"exact", exact_}, {"items", items}};
 }
 
@@ -864,7 +900,10 @@ Result<FrequentValues> FrequentValues::FromJson(const nlohmann::json& j) {
     fv.total_ = j.at("total").get<uint64_t>();
     fv.exact_ = j.at("exact").get<bool>();
     for (const auto& item : j.at("items")) {
-      Entry e{item.at(0).get<std::string>(), item.at(1).get<uint64_t>(),
+      if (!item.is_array() || item.size() != 3) {
+        return InvalidArgument("frequent values: bad items");
+      }
+      Entry e{BytesFromJson(item.at(0)), item.at(1).get<uint64_t>(),
               item.at(2).get<uint64_t>()};
       if (e.error > e.count || fv.index_.contains(e.value) || fv.entries_.size() >= capacity) {
         return InvalidArgument("frequent values: bad items");

@@ -219,7 +219,9 @@ class Reservoir {
   uint64_t count() const { return n_; }
   size_t capacity() const { return capacity_; }
 
-  // {"capacity", "count", "items", "rng", and once full "w", "next"}.
+  // {"capacity", "count", "items", "rng", and once full "w", "next"}. A string item that is
+  // valid UTF-8 is a JSON string; any other is {"b64": base64 of its bytes}, so every byte
+  // round-trips.
   nlohmann::json ToJson() const;
   static Result<Reservoir> FromJson(const nlohmann::json& json);
 
@@ -363,7 +365,9 @@ class FrequentValues {
   // Distinct values tracked.
   size_t size() const { return entries_.size(); }
 
-  // {"capacity", "total", "exact", "items": [[value, count, error], ...]} in Top's order.
+  // {"capacity", "total", "exact", "items": [[value, count, error], ...]} in Top's order. A
+  // value that is valid UTF-8 is a JSON string; any other is {"b64": base64 of its bytes}, so
+  // every byte round-trips.
   nlohmann::json ToJson() const;
   static Result<FrequentValues> FromJson(const nlohmann::json& json);
 
@@ -372,7 +376,12 @@ class FrequentValues {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return Hash64(s); }
   };
-  size_t EvictionVictim() const;
+  // True when entries_[a] should be evicted before entries_[b]: it is the one Top lists later.
+  bool EvictsBefore(uint32_t a, uint32_t b) const;
+  // Builds heap_ over all entries (once the counters are full and the first eviction comes).
+  void BuildHeap();
+  // Restores the heap below heap_[pos] after that entry's count grew.
+  void SiftDown(size_t pos);
   // Upper bound on the true count of a value not tracked.
   uint64_t UntrackedBound() const;
 
@@ -381,6 +390,11 @@ class FrequentValues {
   bool exact_ = true;
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;
+  // A binary min-heap of entry indices ordered by EvictsBefore, so the next victim (the entry
+  // Top lists last) is heap_[0]; heap_pos_[i] is entry i's position in heap_. Empty until the
+  // counters are full and a value must be evicted; Merge empties it again.
+  std::vector<uint32_t> heap_;
+  std::vector<uint32_t> heap_pos_;
 };
 
 }  // namespace cairn::data

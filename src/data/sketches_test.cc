@@ -473,13 +473,24 @@ TEST(ReservoirTest, JsonRoundTripContinuesIdentically) {
   EXPECT_EQ(numbers_back->items(), numbers.items());
 }
 
-TEST(ReservoirTest, NonUtf8ValuesStillSerialize) {
+TEST(ReservoirTest, NonUtf8ValuesRoundTripByteForByte) {
   StringReservoir r(5);
   r.Add("caf\xe9");  // Latin-1
-  const std::string text = r.ToJson().dump();  // would throw on invalid UTF-8
+  r.Add("\xff");
+  r.Add("\xfe");
+  r.Add("caf\xc3\xa9");
+  const nlohmann::json j = r.ToJson();
+  EXPECT_EQ(j["items"][3], "caf\xc3\xa9");  // valid UTF-8 stays a readable string
+  EXPECT_EQ(j["items"][1], (nlohmann::json{{"b64", "/w=="}}));
+  const std::string text = j.dump();  // would throw on invalid UTF-8
   auto back = StringReservoir::FromJson(nlohmann::json::parse(text));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->items()[0], "caf\xef\xbf\xbd");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->items(), r.items());
+  EXPECT_EQ(back->ToJson(), j);
+
+  nlohmann::json bad = j;
+  bad["items"][0] = {{"b64", "!!"}};
+  EXPECT_FALSE(StringReservoir::FromJson(bad).ok());
 }
 
 // ----- Moments -------------------------------------------------------------------------------
@@ -739,6 +750,56 @@ TEST(FrequentValuesTest, JsonRoundTripContinuesIdentically) {
   }
   EXPECT_EQ(restored->ToJson(), original.ToJson());
   ExpectGuarantees(original, truth);
+}
+
+TEST(FrequentValuesTest, NonUtf8ValuesRoundTripByteForByte) {
+  FrequentValues fv(4);
+  fv.Add("\xff", 3);
+  fv.Add("\xfe", 2);
+  fv.Add("caf\xc3\xa9");
+  const nlohmann::json j = fv.ToJson();
+  EXPECT_EQ(j["items"][2][0], "caf\xc3\xa9");  // valid UTF-8 stays a readable string
+  auto back = FrequentValues::FromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const std::vector<FrequentValues::Entry> expected = {
+      {"\xff", 3, 0}, {"\xfe", 2, 0}, {"caf\xc3\xa9", 1, 0}};
+  EXPECT_EQ(back->All(), expected);
+  EXPECT_EQ(back->ToJson(), j);
+}
+
+// The eviction rule the heap implements, by brute force: the counter Top lists last.
+TEST(FrequentValuesTest, EvictsExactlyLikeALinearScan) {
+  std::mt19937_64 gen(7);
+  for (size_t capacity : {1, 2, 3, 8, 64}) {
+    FrequentValues fv(capacity);
+    std::vector<FrequentValues::Entry> model;
+    for (int i = 0; i < 20000; ++i) {
+      const std::string value = "v" + std::to_string(gen() % 200);
+      const uint64_t weight = gen() % 3 + 1;
+      fv.Add(value, weight);
+      auto it = std::find_if(model.begin(), model.end(),
+                             [&](const auto& e) { return e.value == value; });
+      if (it != model.end()) {
+        it->count += weight;
+      } else if (model.size() < capacity) {
+        model.push_back({value, weight, 0});
+      } else {
+        auto victim = std::min_element(model.begin(), model.end(), [](const auto& a, const auto& b) {
+          return a.count != b.count ? a.count < b.count : a.value > b.value;
+        });
+        *victim = {value, victim->count + weight, victim->count};
+      }
+      if (i == 10000) {  // a round trip through JSON continues identically
+        auto back = FrequentValues::FromJson(fv.ToJson());
+        ASSERT_TRUE(back.ok());
+        fv = *std::move(back);
+      }
+    }
+    std::sort(model.begin(), model.end(), [](const auto& a, const auto& b) {
+      return a.count != b.count ? a.count > b.count : a.value < b.value;
+    });
+    EXPECT_EQ(fv.All(), model) << capacity;
+  }
 }
 
 }  // namespace
