@@ -58,14 +58,6 @@ double NumberFromJson(const json& j) {
   throw std::invalid_argument("not a number: " + s);
 }
 
-// JSON strings must be UTF-8: broken bytes become U+FFFD (as the sketches' JSON does), so
-// serializing never fails.
-std::string JsonSafe(std::string_view s) {
-  if (IsValidUtf8(s)) return std::string(s);
-  return json::parse(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace))
-      .get<std::string>();
-}
-
 Result<ColumnType> ColumnTypeFromName(std::string_view name) {
   for (ColumnType t :
        {ColumnType::kInteger, ColumnType::kFloat, ColumnType::kBoolean, ColumnType::kString}) {
@@ -291,7 +283,7 @@ Result<DatasetProfile> ProfileCsv(std::string_view data, const ProfileOptions& o
 nlohmann::json ToJson(const DatasetProfile& profile) {
   json columns = json::array();
   for (const ColumnProfile& c : profile.columns) {
-    json j = {{"name", JsonSafe(c.name)},
+    json j = {{"name", BytesToJson(c.name)},
               {"type", std::string(ColumnTypeName(c.type))},
               {"count", c.count},
               {"missing", c.missing},
@@ -326,7 +318,7 @@ nlohmann::json ToJson(const DatasetProfile& profile) {
     } else {
       json top = json::array();
       for (const FrequentValues::Entry& e : c.top) {
-        top.push_back({{"value", JsonSafe(e.value)}, {"count", e.count}, {"error", e.error}});
+        top.push_back({{"value", BytesToJson(e.value)}, {"count", e.count}, {"error", e.error}});
       }
       j["top"] = std::move(top);
       sketches["frequent"] = c.frequent_values.ToJson();
@@ -349,7 +341,7 @@ T Take(Result<T> result, std::string_view what) {
 
 ColumnProfile ColumnFromJson(const json& j, int64_t rows) {
   ColumnProfile c;
-  c.name = j.at("name").get<std::string>();
+  c.name = BytesFromJson(j.at("name"));
   c.type = Take(ColumnTypeFromName(j.at("type").get<std::string>()), "type");
   c.count = j.at("count").get<int64_t>();
   c.missing = j.at("missing").get<int64_t>();
@@ -390,7 +382,7 @@ ColumnProfile ColumnFromJson(const json& j, int64_t rows) {
     c.distinct_sketch = Take(HyperLogLog::FromJson(sketches.at("hll")), "hll");
   } else {
     for (const json& e : j.at("top")) {
-      c.top.push_back({e.at("value").get<std::string>(), e.at("count").get<uint64_t>(),
+      c.top.push_back({BytesFromJson(e.at("value")), e.at("count").get<uint64_t>(),
                        e.at("error").get<uint64_t>()});
     }
     c.frequent_values = Take(FrequentValues::FromJson(sketches.at("frequent")), "frequent");

@@ -375,3 +375,26 @@ TEST(ProfileTest, ParserErrorsPassThrough) {
 
 }  // namespace
 }  // namespace cairn::data
+
+namespace cairn::data {
+namespace {
+
+// Raw bytes that are not UTF-8 (a Latin-1 export, say) survive the profile's JSON byte for byte.
+TEST(ProfileTest, NonUtf8NamesAndValuesRoundTrip) {
+  std::string csv = "id,caf\xe9\n1,\xff\n2,\xfe\n3,\xff\n";
+  auto profile = ProfileCsv(csv);
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  nlohmann::json j = ToJson(*profile);
+  std::string text = j.dump();  // must not throw
+  auto back = ProfileFromJson(nlohmann::json::parse(text));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->columns.size(), 2u);
+  EXPECT_EQ(back->columns[1].name, "caf\xe9");
+  ASSERT_EQ(back->columns[1].top.size(), 2u);
+  EXPECT_EQ(back->columns[1].top[0].value, "\xff");
+  EXPECT_EQ(back->columns[1].top[1].value, "\xfe");
+  EXPECT_EQ(ToJson(*back), j);
+}
+
+}  // namespace
+}  // namespace cairn::data

@@ -58,9 +58,18 @@ SplitMix64 RngFromJson(const json& j) {
   return SplitMix64(std::stoull(s, nullptr, 16));
 }
 
-// Strings in JSON must be UTF-8: a value that is stays a readable JSON string; any other byte
-// string travels as {"b64": base64 of its bytes}, so serializing never fails and never loses a
-// byte (replacing bad bytes would make distinct values collide).
+// Runs `parse`, turning nlohmann's exceptions (missing keys, wrong types) into kInvalidArgument.
+template <typename T, typename F>
+Result<T> ParseJson(std::string_view what, F&& parse) {
+  try {
+    return parse();
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 json BytesToJson(std::string_view s) {
   if (IsValidUtf8(s)) return std::string(s);
   return {{"b64", Base64Encode(s)}};
@@ -73,18 +82,6 @@ std::string BytesFromJson(const json& j) {
   if (!bytes) throw std::invalid_argument("bad base64 string");
   return std::move(*bytes);
 }
-
-// Runs `parse`, turning nlohmann's exceptions (missing keys, wrong types) into kInvalidArgument.
-template <typename T, typename F>
-Result<T> ParseJson(std::string_view what, F&& parse) {
-  try {
-    return parse();
-  } catch (const std::exception& e) {
-    return InvalidArgument(std::string(what) + ": " + e.what());
-  }
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Hashing and randomness

@@ -28,6 +28,13 @@
 
 namespace cairn::data {
 
+// Byte strings in JSON: valid UTF-8 stays a readable string; anything else travels as
+// {"b64": base64 of its bytes}, so serializing never fails and never merges distinct values.
+nlohmann::json BytesToJson(std::string_view bytes);
+// The inverse; throws std::invalid_argument (or nlohmann's errors) on a malformed value — callers
+// parse inside a try block that turns exceptions into kInvalidArgument.
+std::string BytesFromJson(const nlohmann::json& json);
+
 // ---------------------------------------------------------------------------------------------
 // Hashing and randomness. Part of the serialized format: HyperLogLog registers depend on the
 // hash, and the sketches' JSON carries SplitMix64 states. Changing either is a format change.
