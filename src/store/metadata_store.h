@@ -1,7 +1,10 @@
 // MetadataStore: the workspace's durable metadata (experiments, runs, metric histories, artifact
-// index). One interface; backends (SQLite now, PostgreSQL later) pass the same conformance suite.
+// index, dataset versions). One interface; backends (SQLite now, PostgreSQL later) pass the same
+// conformance suite.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +75,23 @@ class MetadataStore {
   // Removes the file at `path`, or every file under it when it is a directory. kNotFound if
   // nothing matched.
   virtual Status DeleteArtifacts(std::string_view path) = 0;
+
+  // --- datasets (immutable, numbered versions per name) -------------------------------------
+  // Records the next version of dataset `v.name` (1 for a new name), ignoring `v.version`;
+  // `v.creation_time` 0 means now. If the latest version of the name has the same version_id,
+  // records nothing and returns that version with created=false. Only the latest counts: content
+  // equal to an older version makes a new version. Concurrent calls on one name get distinct,
+  // consecutive numbers. The caller validates names.
+  virtual Result<CreatedDatasetVersion> CreateDatasetVersion(const DatasetVersion& v) = 0;
+  // Version `version` of dataset `name`, or its latest when nullopt. kNotFound naming the dataset
+  // ("dataset 'x' does not exist") or the version ("dataset 'x' has no version v7 (latest is
+  // v3)").
+  virtual Result<DatasetVersion> GetDatasetVersion(std::string_view name,
+                                                   std::optional<int64_t> version) = 0;
+  // Every dataset, sorted by name. Empty when there are none.
+  virtual Result<std::vector<DatasetSummary>> ListDatasets() = 0;
+  // Every version of dataset `name`, newest first. kNotFound if the dataset does not exist.
+  virtual Result<std::vector<DatasetVersion>> ListDatasetVersions(std::string_view name) = 0;
 };
 
 }  // namespace cairn::store

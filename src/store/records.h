@@ -1,4 +1,5 @@
-// Tracking records as the metadata store keeps them (MLflow's entities, without any wire format).
+// Tracking records as the metadata store keeps them (MLflow's entities, without any wire format),
+// plus dataset versions.
 #pragma once
 
 #include <cstdint>
@@ -107,6 +108,37 @@ struct ArtifactEntry {
   bool is_dir = false;
   int64_t size = 0;     // files only
   std::string digest;   // files only: SHA-256 hex of the content in the blob store
+};
+
+// One immutable version of a named dataset. The bytes live in the blob store; this is the index.
+struct DatasetVersion {
+  std::string name;
+  int64_t version = 0;          // 1, 2, … per name; assigned by the store
+  std::string version_id;       // SHA-256 hex of the canonical manifest: the content address
+  std::string manifest_digest;  // blob digest of the manifest bytes
+  std::string profile_digest;   // blob digest of the profile JSON; empty when there is none
+  int64_t size_bytes = 0;
+  int64_t row_count = -1;       // -1 when the content is not a CSV
+  std::string description;
+  std::string created_by;
+  int64_t creation_time = 0;    // ms since the epoch
+  bool operator==(const DatasetVersion&) const = default;
+};
+
+// What CreateDatasetVersion did: `created` is false when the content equalled the latest
+// version's, which is then returned unchanged.
+struct CreatedDatasetVersion {
+  DatasetVersion version;
+  bool created = false;
+};
+
+// A dataset as listed: its latest version and how many it has.
+struct DatasetSummary {
+  std::string name;
+  int64_t latest_version = 0;
+  int64_t version_count = 0;
+  int64_t last_update_time = 0;  // the latest version's creation_time
+  std::string description;       // the latest version's
 };
 
 }  // namespace cairn::store

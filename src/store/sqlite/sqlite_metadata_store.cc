@@ -266,6 +266,29 @@ CREATE TABLE artifacts (
   mtime INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 2: dataset versions. No uniqueness on (name, version_id): a later version may return to
+    // an older content; only a repeat of the latest is deduplicated, by the store.
+    R"sql(
+CREATE TABLE datasets (
+  name TEXT PRIMARY KEY,
+  latest_version INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE dataset_versions (
+  name TEXT NOT NULL REFERENCES datasets (name),
+  version INTEGER NOT NULL,
+  version_id TEXT NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  profile_digest TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  row_count INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -1666,6 +1689,158 @@ Status SqliteMetadataStore::DeleteArtifacts(std::string_view path) {
     if (removed == 0) return NotFound("No artifact at '" + p + "'");
     return Status::Ok();
   });
+}
+
+// --- datasets ----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kDatasetVersionColumns =
+    "name, version, version_id, manifest_digest, profile_digest, size_bytes, row_count, "
+    "description, created_by, creation_time";
+
+DatasetVersion ReadDatasetVersion(const Stmt& s) {
+  DatasetVersion v;
+  v.name = s.Text(0);
+  v.version = s.Int(1);
+  v.version_id = s.Text(2);
+  v.manifest_digest = s.Text(3);
+  v.profile_digest = s.Text(4);
+  v.size_bytes = s.Int(5);
+  v.row_count = s.Int(6);
+  v.description = s.Text(7);
+  v.created_by = s.Text(8);
+  v.creation_time = s.Int(9);
+  return v;
+}
+
+// The dataset's latest version number, or nullopt if there is no such dataset.
+Result<std::optional<int64_t>> LatestDatasetVersion(Connection& c, std::string_view name) {
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT latest_version FROM datasets WHERE name = ?"));
+  s.Bind(1, name);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return std::optional<int64_t>();
+  return std::optional<int64_t>(s.Int(0));
+}
+
+Result<DatasetVersion> LoadDatasetVersion(Connection& c, std::string_view name, int64_t version) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDatasetVersionColumns +
+                              " FROM dataset_versions WHERE name = ? AND version = ?"));
+  s.Bind(1, name).Bind(2, version);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) {
+    return Internal("dataset '" + std::string(name) + "' lost its version v" +
+                    std::to_string(version));
+  }
+  return ReadDatasetVersion(s);
+}
+
+Status DatasetNotFound(std::string_view name) {
+  return NotFound("dataset '" + std::string(name) + "' does not exist");
+}
+
+}  // namespace
+
+Result<CreatedDatasetVersion> SqliteMetadataStore::CreateDatasetVersion(const DatasetVersion& v) {
+  CreatedDatasetVersion out;
+  // Inside Write the single writer connection holds the transaction, so reading the latest
+  // version and inserting the next one cannot interleave with another caller's.
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<int64_t> latest, LatestDatasetVersion(c, v.name));
+    if (latest) {
+      CAIRN_TRY(DatasetVersion current, LoadDatasetVersion(c, v.name, *latest));
+      if (current.version_id == v.version_id) {
+        out = {std::move(current), false};
+        return Status::Ok();
+      }
+    }
+    DatasetVersion next = v;
+    next.version = latest.value_or(0) + 1;
+    if (next.creation_time == 0) next.creation_time = clock_.NowMillis();
+    if (latest) {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE datasets SET latest_version = ?, last_update_time = ? "
+                                  "WHERE name = ?"));
+      s.Bind(1, next.version).Bind(2, next.creation_time).Bind(3, next.name);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    } else {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO datasets (name, latest_version, creation_time, "
+                                  "last_update_time) VALUES (?, ?, ?, ?)"));
+      s.Bind(1, next.name).Bind(2, next.version).Bind(3, next.creation_time)
+          .Bind(4, next.creation_time);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO dataset_versions (") +
+                                  kDatasetVersionColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, next.name).Bind(2, next.version).Bind(3, next.version_id)
+          .Bind(4, next.manifest_digest).Bind(5, next.profile_digest).Bind(6, next.size_bytes)
+          .Bind(7, next.row_count).Bind(8, next.description).Bind(9, next.created_by)
+          .Bind(10, next.creation_time);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    out = {std::move(next), true};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<DatasetVersion> SqliteMetadataStore::GetDatasetVersion(std::string_view name,
+                                                              std::optional<int64_t> version) {
+  std::optional<DatasetVersion> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<int64_t> latest, LatestDatasetVersion(c, name));
+    if (!latest) return DatasetNotFound(name);
+    int64_t wanted = version.value_or(*latest);
+    if (wanted < 1 || wanted > *latest) {
+      return NotFound("dataset '" + std::string(name) + "' has no version v" +
+                      std::to_string(wanted) + " (latest is v" + std::to_string(*latest) + ")");
+    }
+    CAIRN_TRY(out, LoadDatasetVersion(c, name, wanted));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<DatasetSummary>> SqliteMetadataStore::ListDatasets() {
+  std::vector<DatasetSummary> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(
+                          "SELECT d.name, d.latest_version, d.last_update_time, v.description, "
+                          "(SELECT COUNT(*) FROM dataset_versions n WHERE n.name = d.name) "
+                          "FROM datasets d JOIN dataset_versions v "
+                          "ON v.name = d.name AND v.version = d.latest_version ORDER BY d.name"));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(DatasetSummary{s.Text(0), s.Int(1), s.Int(4), s.Int(2), s.Text(3)});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::vector<DatasetVersion>> SqliteMetadataStore::ListDatasetVersions(
+    std::string_view name) {
+  std::vector<DatasetVersion> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<int64_t> latest, LatestDatasetVersion(c, name));
+    if (!latest) return DatasetNotFound(name);
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDatasetVersionColumns +
+                                " FROM dataset_versions WHERE name = ? ORDER BY version DESC"));
+    s.Bind(1, name);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadDatasetVersion(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
 }
 
 }  // namespace cairn::store

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -68,6 +69,12 @@ class SqliteMetadataStore : public MetadataStore {
   Result<ArtifactEntry> GetArtifact(std::string_view path) override;
   Result<std::vector<ArtifactEntry>> ListArtifacts(std::string_view dir) override;
   Status DeleteArtifacts(std::string_view path) override;
+
+  Result<CreatedDatasetVersion> CreateDatasetVersion(const DatasetVersion& v) override;
+  Result<DatasetVersion> GetDatasetVersion(std::string_view name,
+                                           std::optional<int64_t> version) override;
+  Result<std::vector<DatasetSummary>> ListDatasets() override;
+  Result<std::vector<DatasetVersion>> ListDatasetVersions(std::string_view name) override;
 
  private:
   using Connection = sqlite_internal::Connection;

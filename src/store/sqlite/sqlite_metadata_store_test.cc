@@ -67,7 +67,7 @@ TEST_F(SqliteMetadataStoreTest, MigrationsRecordedAndReopenIsIdempotent) {
     auto store = Open();
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(*store->SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
-    EXPECT_GE(SqliteMetadataStore::LatestSchemaVersion(), 1);
+    EXPECT_GE(SqliteMetadataStore::LatestSchemaVersion(), 2);
   }
   clock_.Advance(1000);
   auto store = Open();
@@ -114,6 +114,61 @@ TEST_F(SqliteMetadataStoreTest, ReopenKeepsData) {
   EXPECT_EQ(store->GetArtifact("1/" + run_id + "/artifacts/f")->size, 3);
   // Ids continue from the stored ones.
   EXPECT_EQ(*store->CreateExperiment({"next", "", {}, 6}), "2");
+}
+
+TEST_F(SqliteMetadataStoreTest, ReopenKeepsDatasets) {
+  DatasetVersion v;
+  v.name = "churn";
+  v.version_id = "id-1";
+  v.manifest_digest = "m1";
+  v.profile_digest = "p1";
+  v.size_bytes = 123;
+  v.row_count = 7;
+  v.description = "first";
+  v.created_by = "alice";
+  DatasetVersion stored;
+  {
+    auto store = Open();
+    auto created = store->CreateDatasetVersion(v);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    stored = created->version;
+  }
+  auto store = Open();
+  auto got = store->GetDatasetVersion("churn", std::nullopt);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, stored);
+  // Dedup against the latest and numbering both continue from the stored versions.
+  auto same = store->CreateDatasetVersion(v);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->created);
+  EXPECT_EQ(same->version.version, 1);
+  v.version_id = "id-2";
+  auto next = store->CreateDatasetVersion(v);
+  ASSERT_TRUE(next.ok());
+  EXPECT_TRUE(next->created);
+  EXPECT_EQ(next->version.version, 2);
+  ASSERT_EQ(store->ListDatasets()->size(), 1u);
+}
+
+// A database made by the first schema version gains the dataset tables on open.
+TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE dataset_versions; DROP TABLE datasets; "
+                             "PRAGMA user_version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
+  DatasetVersion v;
+  v.name = "d";
+  v.version_id = "x";
+  auto created = store->CreateDatasetVersion(v);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->version.version, 1);
 }
 
 TEST_F(SqliteMetadataStoreTest, ConcurrentWritersAndReadersAllPersisted) {

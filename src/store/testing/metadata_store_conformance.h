@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -131,6 +133,22 @@ class MetadataStoreConformanceTest : public ::testing::Test {
   static Comparison Cmp(EntityKind kind, std::string key, CompareOp op,
                         std::variant<double, std::string, std::vector<std::string>> value) {
     return Comparison{kind, std::move(key), op, std::move(value)};
+  }
+
+  // A dataset version of `name` whose content address is `content` (creation_time 0: now).
+  static DatasetVersion Dataset(const std::string& name, const std::string& content,
+                                const std::string& description = "") {
+    DatasetVersion v;
+    v.name = name;
+    v.version = 99;  // ignored by the store
+    v.version_id = "id-" + content;
+    v.manifest_digest = "manifest-" + content;
+    v.profile_digest = "profile-" + content;
+    v.size_bytes = static_cast<int64_t>(content.size());
+    v.row_count = 10;
+    v.description = description;
+    v.created_by = "alice";
+    return v;
   }
 
   FakeClock clock_;
@@ -750,6 +768,164 @@ TYPED_TEST_P(MetadataStoreConformanceTest, ArtifactIndex) {
   EXPECT_EQ(this->store().DeleteArtifacts("1/run/artifacts/a.json").code(), StatusCode::kNotFound);
 }
 
+TYPED_TEST_P(MetadataStoreConformanceTest, DatasetVersionsNumberFromOne) {
+  auto first = this->store().CreateDatasetVersion(this->Dataset("churn", "a", "first"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->version.version, 1);
+  EXPECT_EQ(first->version.name, "churn");
+  EXPECT_EQ(first->version.version_id, "id-a");
+  EXPECT_EQ(first->version.manifest_digest, "manifest-a");
+  EXPECT_EQ(first->version.profile_digest, "profile-a");
+  EXPECT_EQ(first->version.size_bytes, 1);
+  EXPECT_EQ(first->version.row_count, 10);
+  EXPECT_EQ(first->version.description, "first");
+  EXPECT_EQ(first->version.created_by, "alice");
+  EXPECT_EQ(first->version.creation_time, this->clock_.NowMillis());  // 0 means now
+  this->clock_.Advance(1000);
+  DatasetVersion second_in = this->Dataset("churn", "b", "second");
+  second_in.creation_time = 42;
+  second_in.profile_digest = "";
+  second_in.row_count = -1;
+  auto second = this->store().CreateDatasetVersion(second_in);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(second->created);
+  EXPECT_EQ(second->version.version, 2);
+  EXPECT_EQ(second->version.creation_time, 42);
+  auto got = this->store().GetDatasetVersion("churn", 2);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, second->version);
+  EXPECT_EQ(got->profile_digest, "");
+  EXPECT_EQ(got->row_count, -1);
+  // Another name numbers independently.
+  auto other = this->store().CreateDatasetVersion(this->Dataset("iris", "a"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->version.version, 1);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DatasetSameContentAsLatestIsNotANewVersion) {
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "a")).ok());
+  auto v2 = this->store().CreateDatasetVersion(this->Dataset("churn", "b", "two"));
+  ASSERT_TRUE(v2.ok());
+  this->clock_.Advance(1000);
+  auto again = this->store().CreateDatasetVersion(this->Dataset("churn", "b", "ignored"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->version, v2->version);  // the stored latest, not the request
+  EXPECT_EQ(again->version.description, "two");
+  EXPECT_EQ(this->store().ListDatasetVersions("churn")->size(), 2u);
+  EXPECT_EQ(this->store().GetDatasetVersion("churn", std::nullopt)->version, 2);
+  // Returning to an older content is a new version.
+  auto back = this->store().CreateDatasetVersion(this->Dataset("churn", "a"));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->created);
+  EXPECT_EQ(back->version.version, 3);
+  EXPECT_EQ(back->version.version_id, "id-a");
+  EXPECT_EQ(this->store().ListDatasetVersions("churn")->size(), 3u);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, GetDatasetVersionLatestByNumberAndErrors) {
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "a")).ok());
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "b")).ok());
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "c")).ok());
+  auto latest = this->store().GetDatasetVersion("churn", std::nullopt);
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(latest->version, 3);
+  EXPECT_EQ(latest->version_id, "id-c");
+  auto v1 = this->store().GetDatasetVersion("churn", 1);
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v1->version_id, "id-a");
+
+  auto missing_version = this->store().GetDatasetVersion("churn", 7);
+  EXPECT_EQ(missing_version.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing_version.status().message(), "dataset 'churn' has no version v7 (latest is v3)");
+  EXPECT_EQ(this->store().GetDatasetVersion("churn", 0).status().code(), StatusCode::kNotFound);
+  auto missing = this->store().GetDatasetVersion("x", std::nullopt);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "dataset 'x' does not exist");
+  EXPECT_EQ(this->store().GetDatasetVersion("x", 1).status().message(),
+            "dataset 'x' does not exist");
+  auto list = this->store().ListDatasetVersions("x");
+  EXPECT_EQ(list.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(list.status().message(), "dataset 'x' does not exist");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ListDatasetsAndVersions) {
+  auto empty = this->store().ListDatasets();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("zeta", "a", "z1")).ok());
+  this->clock_.Advance(10);
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "a", "c1")).ok());
+  this->clock_.Advance(10);
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "b", "c2")).ok());
+  const int64_t churn_updated = this->clock_.NowMillis();
+  this->clock_.Advance(10);
+  ASSERT_TRUE(this->store().CreateDatasetVersion(this->Dataset("churn", "b", "dup")).ok());
+
+  auto list = this->store().ListDatasets();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "churn");
+  EXPECT_EQ((*list)[0].latest_version, 2);
+  EXPECT_EQ((*list)[0].version_count, 2);
+  EXPECT_EQ((*list)[0].last_update_time, churn_updated);
+  EXPECT_EQ((*list)[0].description, "c2");
+  EXPECT_EQ((*list)[1].name, "zeta");
+  EXPECT_EQ((*list)[1].latest_version, 1);
+  EXPECT_EQ((*list)[1].version_count, 1);
+  EXPECT_EQ((*list)[1].description, "z1");
+
+  auto versions = this->store().ListDatasetVersions("churn");
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[0].version, 2);  // newest first
+  EXPECT_EQ((*versions)[0].description, "c2");
+  EXPECT_EQ((*versions)[1].version, 1);
+  EXPECT_EQ((*versions)[1].description, "c1");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ConcurrentDatasetVersionsAreConsecutive) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 15;
+  std::vector<std::vector<int64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Distinct content per call, so each call makes a version.
+        auto v = this->store().CreateDatasetVersion(
+            this->Dataset("shared", std::to_string(t) + "-" + std::to_string(i)));
+        EXPECT_TRUE(v.ok()) << v.status().ToString();
+        if (v.ok()) {
+          EXPECT_TRUE(v->created);
+          got[t].push_back(v->version.version);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<int64_t> all;
+  size_t total = 0;
+  for (const auto& g : got) {
+    total += g.size();
+    all.insert(g.begin(), g.end());
+    // Each thread sees its own versions increase.
+    EXPECT_TRUE(std::is_sorted(g.begin(), g.end()));
+  }
+  constexpr int64_t kTotal = kThreads * kPerThread;
+  EXPECT_EQ(total, size_t(kTotal));
+  ASSERT_EQ(all.size(), size_t(kTotal));  // no duplicates
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kTotal);  // no gaps
+  auto versions = this->store().ListDatasetVersions("shared");
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), size_t(kTotal));
+  for (int64_t i = 0; i < kTotal; ++i) EXPECT_EQ((*versions)[i].version, kTotal - i);
+  EXPECT_EQ(this->store().GetDatasetVersion("shared", std::nullopt)->version, kTotal);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExists,
                             CreateAndGetExperiment, DuplicateExperimentNameRejectedEvenWhenDeleted,
                             RenameExperiment, DeleteAndRestoreExperimentCascadesToRuns,
@@ -761,6 +937,9 @@ REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExist
                             SearchRunsByTag, SearchRunsByAttribute, SearchRunsOrderMissingLast,
                             SearchRunsTieBreaksByRunId, SearchRunsViewTypesAndExperiments,
                             SearchRunsReturnsFullRuns, SearchRunsPagingStitches, SearchExperiments,
-                            ArtifactIndex);
+                            ArtifactIndex, DatasetVersionsNumberFromOne,
+                            DatasetSameContentAsLatestIsNotANewVersion,
+                            GetDatasetVersionLatestByNumberAndErrors, ListDatasetsAndVersions,
+                            ConcurrentDatasetVersionsAreConsecutive);
 
 }  // namespace cairn::store::testing
