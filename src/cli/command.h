@@ -60,6 +60,9 @@ void SetCommand(GlobalOptions& options, Command command);
 int ReportError(const Status& status);
 
 // Each noun registers its subcommands.
+void AddDataCommands(CLI::App& app, GlobalOptions& options);      // data.cc
+void AddModelsCommands(CLI::App& app, GlobalOptions& options);    // models.cc
+void AddTrainCommand(CLI::App& app, GlobalOptions& options);      // train.cc
 void AddServerCommand(CLI::App& app, GlobalOptions& options);
 void AddExperimentsCommands(CLI::App& app, GlobalOptions& options);
 void AddRunsCommands(CLI::App& app, GlobalOptions& options);

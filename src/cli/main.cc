@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   AddExperimentsCommands(app, options);
   AddRunsCommands(app, options);
   AddArtifactsCommands(app, options);
+  AddDataCommands(app, options);
+  AddTrainCommand(app, options);
+  AddModelsCommands(app, options);
 
   try {
     app.parse(argc, argv);
