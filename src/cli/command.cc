@@ -8,7 +8,8 @@
 namespace cairn::cli {
 
 Session::Session(const GlobalOptions& options, std::ostream& out)
-    : format_(options.output == "json" ? OutputFormat::kJson : OutputFormat::kTable),
+    : options_(options),
+      format_(options.output == "json" ? OutputFormat::kJson : OutputFormat::kTable),
       out_(out),
       tracking_uri_(client::ResolveTrackingUri(options.tracking_uri)) {}
 
@@ -36,6 +37,7 @@ void SetCommand(GlobalOptions& options, Command command) {
     Session session(*opts, std::cout);
     Status status = command(session);
     std::cout.flush();
+    if (status.ok()) return session.exit_code();
     return ReportError(status);
   };
 }

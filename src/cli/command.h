@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/tracking_client.h"
 #include "core/result.h"
@@ -20,6 +21,8 @@ namespace cairn::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+// `cairn models compare`: the candidate is not better than the baseline by the margin asked.
+inline constexpr int kExitNotBetter = 3;
 
 enum class OutputFormat { kTable, kJson };
 
@@ -29,6 +32,8 @@ using Command = std::function<Status(Session&)>;
 struct GlobalOptions {
   std::string tracking_uri;  // empty: $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, the default
   std::string output = "table";
+  // The process's arguments as given (for lineage: the command line a run records).
+  std::vector<std::string> argv;
   // Set while parsing by the chosen subcommand; run by main once parsing succeeded.
   std::function<int()> action;
 };
@@ -43,11 +48,17 @@ class Session {
   bool json() const { return format_ == OutputFormat::kJson; }
   std::ostream& out() { return out_; }
   const std::string& tracking_uri() const { return tracking_uri_; }
+  const GlobalOptions& options() const { return options_; }
+  // The exit code of a command that succeeded (default kExitOk): a verdict, not an error.
+  void SetExitCode(int code) { exit_code_ = code; }
+  int exit_code() const { return exit_code_; }
   // The tracking client (connects on the first call).
   Result<client::TrackingClient*> Client();
 
  private:
+  const GlobalOptions& options_;
   OutputFormat format_;
+  int exit_code_ = kExitOk;
   std::ostream& out_;
   std::string tracking_uri_;
   std::unique_ptr<client::TrackingClient> client_;

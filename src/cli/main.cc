@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options may follow the subcommand
 
   GlobalOptions options;
+  options.argv.assign(argv, argv + argc);
   app.add_option("--tracking-uri", options.tracking_uri,
                  "Tracking server (default: $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, "
                  "http://127.0.0.1:5000)");
