@@ -7,8 +7,14 @@
 #include <fstream>
 
 #include "api/mlflow/mlflow_routes.h"
+#include "api/v1/endpoint_routes.h"
+#include "api/v1/v1_routes.h"
 #include "blob/local_blob_store.h"
+#include "datasets/dataset_service.h"
+#include "endpoints/endpoint_service.h"
 #include "http/server.h"
+#include "monitoring/prediction_log.h"
+#include "registry/registry_service.h"
 #include "store/sqlite/sqlite_metadata_store.h"
 #include "tracking/artifact_service.h"
 #include "tracking/tracking_service.h"
@@ -59,6 +65,22 @@ int RunServer(const ServerConfig& config) {
 
   tracking::TrackingService tracking(**metadata, clock);
   tracking::ArtifactService artifacts(**metadata, **blobs);
+  registry::RegistryService registry(**metadata, clock);
+  datasets::DatasetService datasets(**metadata, **blobs, clock);
+
+  // Endpoints: every deployment's model is loaded before the server listens.
+  monitoring::PredictionLogOptions prediction_options;
+  prediction_options.dir = config.data_dir + "/predictions";
+  auto predictions = monitoring::PredictionLog::Open(prediction_options, clock);
+  if (!predictions.ok()) return Fail(predictions.status().ToString());
+  endpoints::WorkspaceModelProvider models(**metadata, registry, artifacts,
+                                           config.data_dir + "/model-cache");
+  endpoints::EndpointService endpoints(**metadata, models, predictions->get(), clock);
+  auto endpoint_problems = endpoints.LoadAll();
+  if (!endpoint_problems.ok()) return Fail(endpoint_problems.status().ToString());
+  for (const std::string& problem : *endpoint_problems) {
+    std::fprintf(stderr, "warning: %s\n", problem.c_str());
+  }
 
   http::Router router;
   http::HttpMetrics metrics;
@@ -67,6 +89,11 @@ int RunServer(const ServerConfig& config) {
   limits.max_artifact_bytes = size_t(config.max_artifact_bytes);
   api::mlflow::RegisterTrackingRoutes(router, tracking, limits);
   api::mlflow::RegisterArtifactRoutes(router, artifacts, limits);
+  api::mlflow::RegisterRegistryRoutes(router, registry, limits);
+  api::v1::RegisterDatasetRoutes(router, datasets);
+  api::v1::RegisterEndpointRoutes(router, endpoints);
+  api::v1::RegisterEndpointScoringRoutes(router, endpoints);
+  metrics.AddCollector([&endpoints] { return endpoints.RenderMetrics(); });
   AddOperationalRoutes(router, metrics);
 
   http::ServerOptions options;

@@ -30,6 +30,24 @@ class BlobReader {
   virtual Status Read(std::string& chunk, size_t max_bytes = 1 << 16) = 0;
 };
 
+// Many blobs stored with one durability barrier at the end — a snapshot's thousands of chunks
+// — instead of one per blob. Not thread-safe; the store it came from must outlive it.
+class BlobBatch {
+ public:
+  virtual ~BlobBatch() = default;
+  // Stages `bytes` under `digest`, their SHA-256, which this process has just computed from
+  // these very bytes (a snapshot pass hashes every chunk already; hashing again would cost as
+  // much as the writing). Never pass a digest that came from elsewhere: verify it, or use
+  // BlobStore::Put. A blob already stored, or already staged, is skipped. Staged blobs are
+  // neither durable nor visible (Get, Contains) before Commit.
+  virtual Status PutHashed(std::string_view digest, std::string_view bytes) = 0;
+  // Makes every staged blob durable and visible; the batch is spent afterwards. A batch
+  // destroyed without Commit stores nothing.
+  virtual Status Commit() = 0;
+  // Bytes staged (blobs not already present).
+  virtual int64_t bytes_staged() const = 0;
+};
+
 // Thread-safe.
 class BlobStore {
  public:
@@ -42,6 +60,37 @@ class BlobStore {
   // kNotFound if absent.
   virtual Result<std::unique_ptr<BlobReader>> Open(std::string_view digest) const = 0;
   virtual bool Contains(std::string_view digest) const = 0;
+  // A batch for storing many blobs at once (see BlobBatch). This default stages nothing: each
+  // PutHashed is a Put (durable when it returns) whose digest must match.
+  virtual Result<std::unique_ptr<BlobBatch>> NewBatch();
 };
+
+namespace internal {
+// BlobStore::NewBatch's default: every blob stored (durably) as it comes.
+class PutEachBatch : public BlobBatch {
+ public:
+  explicit PutEachBatch(BlobStore& store) : store_(store) {}
+  Status PutHashed(std::string_view digest, std::string_view bytes) override {
+    if (store_.Contains(digest)) return Status::Ok();
+    Result<std::string> stored = store_.Put(bytes);
+    if (!stored.ok()) return stored.status();
+    if (*stored != digest) {
+      return Internal("blob batch: bytes given as " + std::string(digest) + " hash to " + *stored);
+    }
+    bytes_ += static_cast<int64_t>(bytes.size());
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  int64_t bytes_staged() const override { return bytes_; }
+
+ private:
+  BlobStore& store_;
+  int64_t bytes_ = 0;
+};
+}  // namespace internal
+
+inline Result<std::unique_ptr<BlobBatch>> BlobStore::NewBatch() {
+  return std::unique_ptr<BlobBatch>(new internal::PutEachBatch(*this));
+}
 
 }  // namespace cairn::blob

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
+#include <unordered_set>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/ids.h"
@@ -108,6 +111,95 @@ class LocalBlobReader : public BlobReader {
 };
 
 }  // namespace
+
+namespace {
+
+// Flushes the file system holding `dir` to disk: every file written and every rename made so
+// far is durable when it returns.
+Status SyncFileSystem(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", dir);
+#if defined(__linux__)
+  const int rc = ::syncfs(fd);
+#else
+  ::sync();
+  const int rc = 0;
+#endif
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  if (rc != 0) return Errno("syncfs", dir);
+  return Status::Ok();
+}
+
+}  // namespace
+
+class LocalBlobBatch : public BlobBatch {
+ public:
+  explicit LocalBlobBatch(const LocalBlobStore& store) : store_(store) {}
+  ~LocalBlobBatch() override {
+    for (const Staged& s : staged_) ::unlink(s.tmp.c_str());  // left when Commit did not run
+  }
+
+  Status PutHashed(std::string_view digest, std::string_view bytes) override {
+    if (spent_) return FailedPrecondition("blob batch already committed");
+    if (!IsSha256Hex(digest))
+      return InvalidArgument("not a SHA-256 digest: " + std::string(digest));
+    if (!seen_.emplace(digest).second || store_.Contains(digest)) return Status::Ok();
+    std::string tmp = store_.root_ + "/tmp/" + NewUuidHex();
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("open", tmp);
+    Status written = WriteAll(fd, bytes, tmp);
+    if (::close(fd) != 0 && written.ok()) written = Errno("close", tmp);
+    if (!written.ok()) {
+      ::unlink(tmp.c_str());
+      return written;
+    }
+    staged_.push_back({std::move(tmp), std::string(digest)});
+    bytes_ += static_cast<int64_t>(bytes.size());
+    return Status::Ok();
+  }
+
+  // The bytes reach the disk before any blob becomes visible under its name, so a crash leaves
+  // each blob whole or absent (and temporary files, which LocalBlobStore::Create clears).
+  Status Commit() override {
+    if (spent_) return FailedPrecondition("blob batch already committed");
+    spent_ = true;
+    if (staged_.empty()) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(SyncFileSystem(store_.root_));
+    std::set<std::string> made;
+    while (!staged_.empty()) {
+      const Staged& s = staged_.back();
+      const std::string final_path = store_.PathOf(s.digest);
+      std::string dir = final_path.substr(0, final_path.rfind('/'));
+      if (made.insert(dir).second) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return Internal("cannot create " + dir + ": " + ec.message());
+      }
+      if (::rename(s.tmp.c_str(), final_path.c_str()) != 0) return Errno("rename", final_path);
+      staged_.pop_back();
+    }
+    return SyncFileSystem(store_.root_);  // the renames
+  }
+
+  int64_t bytes_staged() const override { return bytes_; }
+
+ private:
+  struct Staged {
+    std::string tmp;
+    std::string digest;
+  };
+  const LocalBlobStore& store_;
+  std::vector<Staged> staged_;
+  std::unordered_set<std::string> seen_;
+  int64_t bytes_ = 0;
+  bool spent_ = false;
+};
+
+Result<std::unique_ptr<BlobBatch>> LocalBlobStore::NewBatch() {
+  return std::unique_ptr<BlobBatch>(new LocalBlobBatch(*this));
+}
 
 Result<std::unique_ptr<LocalBlobStore>> LocalBlobStore::Create(const std::string& root) {
   std::error_code ec;

@@ -73,8 +73,14 @@ int ReportError(const Status& status);
 // Each noun registers its subcommands.
 void AddDataCommands(CLI::App& app, GlobalOptions& options);      // data.cc
 void AddModelsCommands(CLI::App& app, GlobalOptions& options);    // models.cc
+// `cairn models compare`, added to the `models` app by AddModelsCommands.
+void AddModelsCompareCommand(CLI::App& models, GlobalOptions& options);  // compare.cc
 void AddTrainCommand(CLI::App& app, GlobalOptions& options);      // train.cc
+// `cairn endpoints …` and `cairn deployments …`.
+void AddEndpointsCommands(CLI::App& app, GlobalOptions& options);  // endpoints.cc
+void AddBatchScoreCommand(CLI::App& app, GlobalOptions& options);  // batch_score.cc
 void AddServerCommand(CLI::App& app, GlobalOptions& options);
+void AddServeCommand(CLI::App& app, GlobalOptions& options);       // serve.cc
 void AddExperimentsCommands(CLI::App& app, GlobalOptions& options);
 void AddRunsCommands(CLI::App& app, GlobalOptions& options);
 void AddArtifactsCommands(CLI::App& app, GlobalOptions& options);

@@ -209,6 +209,10 @@ Status TrackingClient::LogInputs(std::string_view run_id,
   return PostStatus("runs/log-inputs", {{"run_id", run_id}, {"datasets", std::move(arr)}});
 }
 
+Status TrackingClient::LogModel(std::string_view run_id, const Json& model) {
+  return PostStatus("runs/log-model", {{"run_id", run_id}, {"model_json", model.dump()}});
+}
+
 Result<RunsPage> TrackingClient::SearchRuns(const SearchRunsRequest& req) {
   CAIRN_TRY(Json j, Post("runs/search", SearchRunsBody(req)));
   return RunsPageFromJson(j);

@@ -63,6 +63,9 @@ class TrackingClient {
   Status LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
                   const std::vector<Param>& params = {}, const std::vector<Tag>& tags = {});
   Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& datasets);
+  // runs/log-model: records a logged model (MLflow's model JSON) in the run's
+  // mlflow.log-model.history tag.
+  Status LogModel(std::string_view run_id, const Json& model);
   // One page of runs/search.
   Result<RunsPage> SearchRuns(const SearchRunsRequest& req);
   // Follows page tokens until `limit` runs (0: no limit) or the last page.

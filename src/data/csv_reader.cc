@@ -1,13 +1,22 @@
 #include "data/csv_reader.h"
-#include "data/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/mapped_file.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CAIRN_CSV_AVX2 1
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -396,6 +405,268 @@ Status ParseCsvFile(const std::string& path, CsvVisitor& visitor) {
   Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.status();
   return PrefixPath(path, ParseCsv((*file)->bytes(), visitor));
+}
+
+// ------------------------------------------------------------------------------------------
+// SplitCsvRows: the fast path
+// ------------------------------------------------------------------------------------------
+
+namespace {
+
+// Bit i of each mask: byte i of a 64-byte window is that character.
+struct WindowMasks {
+  uint64_t quote = 0;
+  uint64_t comma = 0;
+  uint64_t lf = 0;
+  uint64_t cr = 0;
+};
+
+inline WindowMasks ClassifyWindow(const char* p) {
+  WindowMasks m;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    auto bits = [&](__m128i c) {
+      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c))))
+             << (16 * i);
+    };
+    m.quote |= bits(quote);
+    m.comma |= bits(comma);
+    m.lf |= bits(lf);
+    m.cr |= bits(cr);
+  }
+#else
+  for (int i = 0; i < 64; ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    switch (p[i]) {
+      case '"':
+        m.quote |= bit;
+        break;
+      case ',':
+        m.comma |= bit;
+        break;
+      case '\n':
+        m.lf |= bit;
+        break;
+      case '\r':
+        m.cr |= bit;
+        break;
+      default:
+        break;
+    }
+  }
+#endif
+  return m;
+}
+
+// Counts bits: std::popcount is a libgcc call on baseline x86-64 (no POPCNT).
+inline int PopCount(uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+}
+
+struct BaselineIsa {
+  static WindowMasks Classify(const char* p) { return ClassifyWindow(p); }
+  static int Count(uint64_t x) { return PopCount(x); }
+};
+
+#if defined(CAIRN_CSV_AVX2)
+// x86-64 with AVX2 and POPCNT (checked at run time): 32 bytes per compare.
+struct Avx2Isa {
+  // Not always_inline: GCC inlines these only once SplitRows sits in SplitRowsAvx2.
+  __attribute__((target("avx2"))) static inline WindowMasks Classify(const char* p) {
+    WindowMasks m;
+    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    const auto bits = [](__m256i a, __m256i b, char c) __attribute__((target("avx2"))) {
+      const __m256i cc = _mm256_set1_epi8(c);
+      const auto lo = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, cc)));
+      const auto hi = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, cc)));
+      return static_cast<uint64_t>(lo) | (static_cast<uint64_t>(hi) << 32);
+    };
+    m.quote = bits(v0, v1, '"');
+    m.comma = bits(v0, v1, ',');
+    m.lf = bits(v0, v1, '\n');
+    m.cr = bits(v0, v1, '\r');
+    return m;
+  }
+  __attribute__((target("popcnt"))) static inline int Count(uint64_t x) {
+    return __builtin_popcountll(x);
+  }
+};
+#endif
+
+// Bit i: the parity of the bits 0..i of x (so a quoted region is marked from its opening quote
+// up to, not including, its closing quote).
+inline uint64_t PrefixXor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+}  // namespace
+
+size_t TrimCsvEnd(std::string_view data) {
+  size_t n = data.size();
+  if (n > 0 && data[n - 1] == '\r') --n;  // a lone CR as the very last byte ends a row
+  while (n > 0 && data[n - 1] == '\n') {
+    --n;
+    if (n > 0 && data[n - 1] == '\r') --n;
+  }
+  return n;
+}
+
+namespace {
+
+// The body of SplitCsvRows for an instruction set (Isa: how to classify a window and count
+// bits), always inlined into a function compiled for that instruction set.
+template <typename Isa>
+__attribute__((always_inline)) inline bool SplitRows(std::string_view data, size_t begin,
+                                                     size_t columns, size_t target_bytes,
+                                                     CsvRowBlock* block) {
+  block->begin = block->end = begin;
+  block->rows = 0;
+  block->columns = columns;
+  block->escapes = false;
+  block->ends.clear();
+  const size_t size = data.size();
+  if (begin >= size) return begin == size;
+  // A CR at the very end would pass for a CRLF with the virtual LF below (TrimCsvEnd leaves one
+  // only where it is an error, or inside an unterminated quote).
+  if (columns == 0 || data[size - 1] == '\r') return false;
+  const char* const base = data.data();
+  std::vector<uint32_t>& ends = block->ends;
+  if (ends.capacity() < 1024) ends.reserve(1024);
+
+  uint64_t in_quotes = 0;   // all ones while inside quotes at the start of the window
+  uint64_t prev_sep = 1;    // the byte before the window ends a field (or is the block start)
+  uint64_t prev_close = 0;  // the byte before the window is a closing quote
+  size_t count = 0;         // separators recorded
+  size_t complete = 0;      // separators of the complete rows (up to the last LF)
+  size_t rows = 0;
+  bool escapes = false;
+  bool reached_end = false;
+  alignas(16) char tail[64];
+  for (size_t w = begin;; w += 64) {
+    if (w > size) {
+      reached_end = true;
+      break;
+    }
+    if (w - begin > std::numeric_limits<uint32_t>::max() - 128) return false;
+    WindowMasks m;
+    if (w + 64 <= size) {
+      m = Isa::Classify(base + w);
+    } else {
+      // The window holding the end of the data: zero padding, and a LF just past the end.
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, base + w, size - w);
+      tail[size - w] = '\n';
+      m = Isa::Classify(tail);
+    }
+    const uint64_t inside = PrefixXor(m.quote) ^ in_quotes;
+    in_quotes = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+    const uint64_t sep = (m.comma | m.lf) & ~inside;
+    const uint64_t lf = m.lf & ~inside;
+    const uint64_t open = m.quote & inside;
+    const uint64_t close = m.quote & ~inside;
+    const uint64_t cr = m.cr & ~inside;
+    // A quote opens only at the start of a field, or right after a closing quote ("").
+    uint64_t bad = open & ~((sep << 1) | prev_sep | (close << 1) | prev_close);
+    // A closing quote is followed by a separator, a CR or a quote; a CR outside quotes by a LF.
+    constexpr uint64_t kLast = uint64_t{1} << 63;
+    bad |= close & ~((sep | cr | open) >> 1) & ~kLast;
+    bad |= cr & ~(m.lf >> 1) & ~kLast;
+    escapes |= (close & (open >> 1)) != 0;
+    if (((close | cr) & kLast) != 0) {  // the next byte is in the next window (never the tail)
+      const char next = w + 64 < size ? base[w + 64] : '\n';
+      if ((close & kLast) != 0) {
+        bad |= next != ',' && next != '\n' && next != '\r' && next != '"';
+        escapes |= next == '"';
+      }
+      if ((cr & kLast) != 0) bad |= next != '\n';
+    }
+    if (bad != 0) return false;
+    prev_sep = sep >> 63;
+    prev_close = close >> 63;
+
+    // Record the separators: eight slots at a time, unconditionally, then keep the real ones.
+    const auto at = static_cast<uint32_t>(w - begin);
+    uint64_t s = sep;
+    const auto n = static_cast<size_t>(Isa::Count(s));
+    if (ends.size() < count + n + 8) ends.resize(std::max(ends.size() * 2, count + n + 64));
+    uint32_t* out = ends.data() + count;
+    for (size_t i = 0; i < n; i += 8) {
+#pragma GCC unroll 8
+      for (size_t j = 0; j < 8; ++j) {
+        out[i + j] = at + static_cast<uint32_t>(std::countr_zero(s | kLast));
+        s &= s - 1;
+      }
+    }
+    count += n;
+    if (lf != 0) {
+      rows += static_cast<size_t>(Isa::Count(lf));
+      const int last_lf = 63 - std::countl_zero(lf);
+      const uint64_t after = ~((uint64_t{2} << last_lf) - 1);  // bits past the last LF
+      complete = count - static_cast<size_t>(Isa::Count(sep & after));
+      if (w + 64 - begin >= target_bytes) break;
+    }
+  }
+  // The data ends inside quotes: an unterminated quoted field.
+  if (reached_end && (in_quotes != 0 || complete != count)) return false;
+  if (complete != rows * columns) return false;
+  for (size_t r = 1; r <= rows; ++r) {
+    const size_t pos = begin + ends[r * columns - 1];
+    if (pos != size && base[pos] != '\n') return false;  // a row with other than `columns` fields
+  }
+  ends.resize(complete);
+  block->rows = rows;
+  block->escapes = escapes;
+  block->end = std::min(size, begin + ends.back() + 1);
+  return true;
+}
+
+bool SplitRowsBaseline(std::string_view data, size_t begin, size_t columns, size_t target_bytes,
+                       CsvRowBlock* block) {
+  return SplitRows<BaselineIsa>(data, begin, columns, target_bytes, block);
+}
+
+#if defined(CAIRN_CSV_AVX2)
+__attribute__((target("avx2,popcnt,bmi"))) bool SplitRowsAvx2(std::string_view data, size_t begin,
+                                                              size_t columns, size_t target_bytes,
+                                                              CsvRowBlock* block) {
+  return SplitRows<Avx2Isa>(data, begin, columns, target_bytes, block);
+}
+#endif
+
+}  // namespace
+
+bool SplitCsvRows(std::string_view data, size_t begin, size_t columns, size_t target_bytes,
+                  CsvRowBlock* block) {
+#if defined(CAIRN_CSV_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+                           __builtin_cpu_supports("bmi");
+  if (avx2) return SplitRowsAvx2(data, begin, columns, target_bytes, block);
+#endif
+  return SplitRowsBaseline(data, begin, columns, target_bytes, block);
+}
+
+std::string_view CsvRowBlock::Unescape(const char* p, size_t n, std::string* scratch) {
+  scratch->clear();
+  for (size_t k = 0; k < n; ++k) {
+    scratch->push_back(p[k]);
+    if (p[k] == '"') ++k;  // "" stands for one quote
+  }
+  return *scratch;
 }
 
 // ------------------------------------------------------------------------------------------

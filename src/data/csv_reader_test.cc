@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -658,6 +659,103 @@ TEST(CsvParserHostile, RandomBytes) {
       }
     }
   }
+}
+
+// ----- SplitCsvRows: the fast path -----------------------------------------------------------
+
+// The rows SplitCsvRows gives for everything after the header line, in blocks of about
+// `target` bytes; nullopt when it refuses.
+std::optional<Rows> SplitAll(std::string_view data, size_t columns, size_t target) {
+  const std::string_view rows = data.substr(0, TrimCsvEnd(data));
+  size_t begin = std::min(rows.size(), data.find('\n') + 1);
+  Rows out;
+  CsvRowBlock block;
+  std::string scratch;
+  while (begin < rows.size()) {
+    if (!SplitCsvRows(rows, begin, columns, target, &block)) return std::nullopt;
+    EXPECT_GT(block.rows, 0u);
+    EXPECT_GT(block.end, begin);
+    for (size_t r = 0; r < block.rows; ++r) {
+      std::vector<std::string> row;
+      for (size_t c = 0; c < columns; ++c) row.emplace_back(block.Field(rows, r, c, &scratch));
+      out.push_back(std::move(row));
+    }
+    begin = block.end;
+  }
+  return out;
+}
+
+TEST(SplitCsvRowsTest, TrimCsvEndDropsWhatTheParserIgnores) {
+  EXPECT_EQ(TrimCsvEnd("a\n1\n"), 3u);
+  EXPECT_EQ(TrimCsvEnd("a\n1\r\n\r\n\n"), 3u);
+  EXPECT_EQ(TrimCsvEnd("a\n1\r"), 3u);    // a lone CR as the very last byte ends the row
+  EXPECT_EQ(TrimCsvEnd("a\n1\r\r"), 4u);  // not this one: an error the splitter refuses
+  EXPECT_EQ(TrimCsvEnd("a\n\"1\""), 5u);
+  EXPECT_EQ(TrimCsvEnd(""), 0u);
+}
+
+TEST(SplitCsvRowsTest, FieldsAreTheParsersOnTrickyRows) {
+  const std::string data =
+      "a,b,c\n"
+      "1,,\"\"\n"
+      "\"x,y\",\"two\nlines\",\"say \"\"hi\"\"\"\r\n"
+      "\"\"\"\",\"a\r\nb\",plain\n"
+      ",,\n"
+      "last,row,\"no line ending\"";
+  const Parsed want = ParseWhole(data);
+  ASSERT_TRUE(want.status.ok());
+  for (size_t target : {1, 7, 64, 1 << 20}) {
+    std::optional<Rows> got = SplitAll(data, 3, target);
+    ASSERT_TRUE(got.has_value()) << target;
+    EXPECT_EQ(*got, want.rows) << target;
+  }
+}
+
+// On random input close to CSV: wherever CsvParser accepts the input, SplitCsvRows gives the
+// same fields; wherever CsvParser rejects it, SplitCsvRows refuses it (so the caller falls back
+// to CsvParser and its error).
+TEST(SplitCsvRowsTest, AgreesWithTheParserOnRandomInput) {
+  std::mt19937_64 rng(2024);
+  const char* kUnquoted[] = {"", "a", "1", "a1", "12.5", "NA"};
+  const char* kInside[] = {"a", "1", ",", "\n", "\r\n", "\"\"", " "};
+  const char* kFaults[] = {"\"", "x\"y", "\"a\"b", "\r", "\"open", "\n"};
+  int accepted = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    const size_t columns = 1 + rng() % 3;
+    std::string data;
+    for (size_t c = 0; c < columns; ++c) data += (c ? ",h" : "h") + std::to_string(c);
+    data += rng() % 2 ? "\n" : "\r\n";
+    const size_t rows = rng() % 12;
+    for (size_t r = 0; r < rows; ++r) {
+      size_t fields = columns;
+      if (rng() % 40 == 0) fields += rng() % 2 ? 1 : -1;
+      for (size_t f = 0; f < fields; ++f) {
+        if (f > 0) data += ',';
+        if (rng() % 60 == 0) {
+          data += kFaults[rng() % std::size(kFaults)];
+        } else if (rng() % 3 == 0) {
+          data += '"';
+          for (size_t k = rng() % 4; k > 0; --k) data += kInside[rng() % std::size(kInside)];
+          data += '"';
+        } else {
+          data += kUnquoted[rng() % std::size(kUnquoted)];
+        }
+      }
+      if (r + 1 < rows || rng() % 2) data += rng() % 3 ? "\n" : "\r\n";
+    }
+    for (size_t k = rng() % 3; k > 0; --k) data += rng() % 2 ? "\n" : "\r\n";
+    const Parsed want = ParseWhole(data);
+    const size_t target = 1 + rng() % 80;
+    std::optional<Rows> got = SplitAll(data, columns, target);
+    if (want.status.ok()) {
+      ++accepted;
+      ASSERT_TRUE(got.has_value()) << trial << ": " << data;
+      ASSERT_EQ(*got, want.rows) << trial << ": " << data;
+    } else {
+      ASSERT_FALSE(got.has_value()) << trial << ": " << want.status.ToString() << "\n" << data;
+    }
+  }
+  EXPECT_GT(accepted, 1000);  // both sides of the property were exercised
 }
 
 }  // namespace

@@ -3,13 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace cairn::data {
 namespace {
@@ -101,9 +103,13 @@ TEST(ProfileTest, TelcoChurnMatchesExactValues) {
     EXPECT_EQ(c.max, want.max);
     EXPECT_NEAR(c.mean, want.mean, 1e-8 * std::abs(want.mean));
     EXPECT_NEAR(c.stddev, want.stddev, 1e-8 * want.stddev);
-    // More than 64 distinct values: a HyperLogLog estimate.
-    EXPECT_FALSE(c.distinct_exact);
-    EXPECT_NEAR(c.distinct, want.distinct, kHllError * want.distinct);
+    // Up to 1024 distinct values they are counted exactly; beyond, a HyperLogLog estimate.
+    EXPECT_EQ(c.distinct_exact, want.distinct <= 1024);
+    if (c.distinct_exact) {
+      EXPECT_EQ(c.distinct, want.distinct);
+    } else {
+      EXPECT_NEAR(c.distinct, want.distinct, kHllError * want.distinct);
+    }
     ASSERT_EQ(c.quantiles.size(), kProfileQuantiles.size());
     EXPECT_GE(c.quantiles[2], want.p25_lo);
     EXPECT_LE(c.quantiles[2], want.p25_hi);
@@ -308,7 +314,8 @@ TEST(ProfileTest, ColumnTurningFromNumbersToStringsGetsStringStats) {
   EXPECT_EQ(widened.max, 499);
   EXPECT_EQ(widened.count, 501);
   EXPECT_EQ(widened.numeric_sample.items().back(), 0.5);
-  EXPECT_FALSE(widened.distinct_exact);  // 501 spellings > 64 counters
+  EXPECT_TRUE(widened.distinct_exact);  // 501 values, counted exactly
+  EXPECT_EQ(widened.distinct, 501);
 
   Result<std::vector<ColumnSchema>> schema = InferTypes(csv);
   ASSERT_TRUE(schema.ok());
@@ -394,6 +401,297 @@ TEST(ProfileTest, NonUtf8NamesAndValuesRoundTrip) {
   EXPECT_EQ(back->columns[1].top[0].value, "\xff");
   EXPECT_EQ(back->columns[1].top[1].value, "\xfe");
   EXPECT_EQ(ToJson(*back), j);
+}
+
+}  // namespace
+}  // namespace cairn::data
+
+// ---------------------------------------------------------------------------------------------
+// The fast path (ProfileCsv) against the streaming reference (CsvParser feeding a
+// ProfileBuilder): the same profile, bit for bit, whatever the threads and block sizes.
+
+namespace cairn::data {
+namespace {
+
+std::string ReferenceJson(std::string_view csv) {
+  ProfileBuilder builder;
+  Status parsed = ParseCsv(csv, builder);
+  EXPECT_TRUE(parsed.ok()) << parsed.ToString();
+  return ToJson(builder.Build()).dump();
+}
+
+// The fast path only (no fallback to CsvParser), as JSON.
+std::string FastJson(std::string_view csv, unsigned threads, size_t block_bytes) {
+  ProfileRun run;
+  run.threads = threads;
+  run.block_bytes = block_bytes;
+  run.no_fallback = true;
+  Result<DatasetProfile> p = ProfileCsv(csv, {}, run);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? ToJson(*p).dump() : "";
+}
+
+struct RunConfig {
+  unsigned threads;
+  size_t block_bytes;
+};
+constexpr RunConfig kConfigs[] = {{1, 0}, {2, 0}, {2, 4096}, {3, 333}, {1, 64}};
+
+TEST(ProfileFastPathTest, EqualsTheStreamingReferenceOnEverySharedFile) {
+  for (const std::string& file : kSharedFiles) {
+    SCOPED_TRACE(file);
+    const std::string data = ReadFile(kDataDir + file);
+    const std::string want = ReferenceJson(data);
+    for (const RunConfig& config : kConfigs) {
+      SCOPED_TRACE(testing::Message()
+                   << config.threads << " threads, blocks of " << config.block_bytes << " bytes");
+      EXPECT_EQ(FastJson(data, config.threads, config.block_bytes), want);
+    }
+  }
+}
+
+// Quoted fields with line breaks, commas and "" — across block boundaries, CRLF and LF rows,
+// a UTF-8 byte order mark and no line ending at the end.
+TEST(ProfileFastPathTest, QuotedLineBreaksAndEscapesAtBlockBoundaries) {
+  std::string csv =
+      "\xEF\xBB\xBF"
+      "id,\"te,xt\",amount,flag\r\n";
+  for (int i = 0; i < 600; ++i) {
+    csv += std::to_string(i) + ",";
+    switch (i % 4) {
+      case 0:
+        csv += "\"two\nlines " + std::to_string(i % 7) + "\"";
+        break;
+      case 1:
+        csv += "\"say \"\"hi\"\", \r\nthen go\"";
+        break;
+      case 2:
+        csv += "plain";
+        break;
+      default:
+        csv += "\"\"";
+        break;  // empty: missing
+    }
+    csv += "," + std::to_string(i * 0.25) + "," + (i % 3 ? "true" : "FALSE");
+    csv += i % 5 ? "\r\n" : "\n";
+  }
+  csv += "600,last,1.5,true";  // no line ending
+  const std::string want = ReferenceJson(csv);
+  for (const RunConfig& config : kConfigs) {
+    SCOPED_TRACE(testing::Message() << config.threads << " threads, " << config.block_bytes);
+    EXPECT_EQ(FastJson(csv, config.threads, config.block_bytes), want);
+  }
+  for (size_t block : {17, 50, 101, 257}) EXPECT_EQ(FastJson(csv, 2, block), want) << block;
+  const DatasetProfile p = Profile(csv);
+  EXPECT_EQ(p.rows, 601);
+  EXPECT_EQ(p.columns[1].name, "te,xt");
+  EXPECT_EQ(p.columns[1].missing, 150);
+  EXPECT_EQ(Column(p, "te,xt").top[0], (FrequentValues::Entry{"plain", 150, 0}));
+  EXPECT_EQ(Column(p, "flag").type, ColumnType::kBoolean);
+}
+
+// A column read as numbers (or booleans) that meets a string late — blocks after the first —
+// is read again from the start as strings: the same profile as the reference's.
+TEST(ProfileFastPathTest, ColumnsTurningToStringsLateAreReadAgain) {
+  std::string csv = "late_text,late_number,numbers,empty,late_bool\n";
+  for (int i = 0; i < 20000; ++i) {
+    csv += (i == 19999 ? std::string("oops") : std::to_string(i % 97)) + ",";
+    csv += (i == 15000 ? std::string("3") : std::string(i % 2 ? "true" : "false")) + ",";
+    csv += (i % 10 == 0 ? std::string("NA") : std::to_string(i * 1.5)) + ",,";
+    csv += i == 12000 ? "True" : (i < 12000 ? "7" : "8");
+    csv += "\n";
+  }
+  const std::string want = ReferenceJson(csv);
+  for (const RunConfig& config : kConfigs) {
+    SCOPED_TRACE(testing::Message() << config.threads << " threads, " << config.block_bytes);
+    EXPECT_EQ(FastJson(csv, config.threads, config.block_bytes), want);
+  }
+  const DatasetProfile p = Profile(csv);
+  const ColumnProfile& text = Column(p, "late_text");
+  EXPECT_EQ(text.type, ColumnType::kString);
+  EXPECT_EQ(text.count, 20000);
+  EXPECT_TRUE(text.distinct_exact);
+  EXPECT_EQ(text.distinct, 98);
+  EXPECT_EQ(text.top[0], (FrequentValues::Entry{"0", 207, 0}));
+  EXPECT_EQ(text.string_sample.count(), 20000u);
+  EXPECT_EQ(Column(p, "late_number").type, ColumnType::kString);
+  EXPECT_EQ(Column(p, "late_bool").type, ColumnType::kString);
+  EXPECT_EQ(Column(p, "numbers").type, ColumnType::kFloat);
+  EXPECT_EQ(Column(p, "numbers").missing, 2000);
+  EXPECT_EQ(Column(p, "empty").missing, 20000);
+}
+
+// Every spelling of a number reads as ParseInteger/ParseFloat read it (the fast path parses
+// plain decimals itself), and every other spelling is classified as ClassifyField does.
+TEST(ProfileFastPathTest, NumbersParseExactlyAsTheReader) {
+  std::mt19937_64 gen(42);
+  auto digits = [&](size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += static_cast<char>('0' + gen() % 10);
+    return s;
+  };
+  const std::vector<std::string> kFixed = {"0",
+                                           "-0",
+                                           "+0",
+                                           "-0.0",
+                                           "0.",
+                                           ".5",
+                                           "-.5",
+                                           "+.5",
+                                           "007",
+                                           "1.",
+                                           "123456789012345678",
+                                           "1234567890123456789",
+                                           "99999999999999999999",
+                                           "9007199254740993",
+                                           "0.1",
+                                           "0.3",
+                                           "1e5",
+                                           "1E-3",
+                                           "-2.5e+10",
+                                           "1e400",
+                                           "1e-400",
+                                           "inf",
+                                           "-Infinity",
+                                           "1.7976931348623157e308",
+                                           "4.9406564584124654e-324",
+                                           "123456.7890123456",
+                                           "1234567890.123456789",
+                                           ".0000000000000001"};
+  std::vector<std::string> numbers = kFixed;
+  while (numbers.size() < 6000) {
+    std::string s = std::vector<std::string>{"", "-", "+"}[gen() % 3];
+    const size_t whole = gen() % 12, decimals = gen() % 12;
+    s += digits(whole);
+    if (gen() % 3) s += "." + digits(decimals);
+    if (gen() % 8 == 0) s += "e" + std::to_string(static_cast<int>(gen() % 40) - 20);
+    if (ClassifyField(s) == FieldKind::kInteger || ClassifyField(s) == FieldKind::kFloat) {
+      numbers.push_back(s);
+    }
+  }
+  const std::vector<std::string> kOthers = {"1.5.2", "1e",  "--1",  "+-1", "0x10",
+                                            "1_000", " 12", "12 ",  ".",   "-",
+                                            "+",     "nan", "TRUE", "NA",  "e5"};
+  std::string csv = "number,anything\n";
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    csv += numbers[i] + "," + (i % 3 == 0 ? kOthers[i % kOthers.size()] : numbers[i]) + "\n";
+  }
+  const std::string want = ReferenceJson(csv);
+  EXPECT_EQ(FastJson(csv, 1, 0), want);
+  EXPECT_EQ(FastJson(csv, 2, 1000), want);
+  const DatasetProfile p = Profile(csv);
+  const ColumnProfile& number = Column(p, "number");
+  EXPECT_EQ(number.type, ColumnType::kFloat);
+  ASSERT_EQ(number.numeric_sample.items().size(), numbers.size());  // all of them, in order
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const double expected = *ParseFloat(numbers[i]);
+    const double got = number.numeric_sample.items()[i];
+    EXPECT_TRUE(std::memcmp(&expected, &got, sizeof got) == 0 || (expected == 0 && got == 0))
+        << numbers[i] << ": " << got << " != " << expected;
+  }
+  EXPECT_EQ(Column(p, "anything").type, ColumnType::kString);
+}
+
+// A malformed file fails with the reader's own error (line, column), wherever the fault is.
+TEST(ProfileFastPathTest, MalformedFilesFailWithTheReadersError) {
+  std::string good = "a,b,c\n";
+  for (int i = 0; i < 3000; ++i)
+    good += std::to_string(i) + ",\"x" + std::to_string(i) + "\",1.5\n";
+  const std::vector<std::string> kBad = {
+      good + "1,2\n3,4,5\n",                 // a short row
+      good + "1,2,3,4\n",                    // a long row
+      good + "1,x\"y,3\n",                   // a quote inside an unquoted field
+      good + "1,\"x\"y,3\n",                 // a character after a closing quote
+      good + "1,2,3\r4,5,6\n",               // a lone CR
+      good + "1,\"unterminated,3\n4,5,6\n",  // a quote never closed
+      good + "\n1,2,3\n",                    // an empty line in a three-column file
+      "a,b,a\n1,2,3\n",                      // a duplicate name
+      "",                                    // nothing
+  };
+  for (const std::string& csv : kBad) {
+    SCOPED_TRACE(csv.substr(csv.size() > 40 ? csv.size() - 40 : 0));
+    TypeInferrer inferrer;
+    const Status want = ParseCsv(csv, inferrer);
+    ASSERT_FALSE(want.ok());
+    ProfileRun run;
+    run.threads = 2;
+    run.block_bytes = 512;
+    Result<DatasetProfile> p = ProfileCsv(csv, {}, run);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(p.status().message(), want.message());
+  }
+}
+
+// One column: an empty line is a missing value; empty lines at the end are not rows.
+TEST(ProfileFastPathTest, EmptyLinesInAOneColumnFile) {
+  const std::string csv = "x\n1\n\n2\r\n\r\n3\n\n\n";
+  const std::string want = ReferenceJson(csv);
+  EXPECT_EQ(FastJson(csv, 1, 0), want);
+  EXPECT_EQ(FastJson(csv, 2, 3), want);
+  const DatasetProfile p = Profile(csv);
+  EXPECT_EQ(p.rows, 5);
+  EXPECT_EQ(p.columns[0].missing, 2);
+  EXPECT_EQ(p.columns[0].type, ColumnType::kInteger);
+}
+
+TEST(ProfileFastPathTest, ReportsProgressAndStopsWhenCancelled) {
+  const std::string data = ReadFile(kDataDir + "telco_churn.csv");
+  std::atomic<uint64_t> done{0};
+  ProfileRun run;
+  run.threads = 2;
+  run.block_bytes = 4096;
+  run.bytes_done = &done;
+  ASSERT_TRUE(ProfileCsv(data, {}, run).ok());
+  EXPECT_EQ(done.load(), data.size());
+
+  std::atomic<bool> cancel{true};
+  run.cancel = &cancel;
+  Result<DatasetProfile> cancelled = ProfileCsv(data, {}, run);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kUnavailable);
+}
+
+// Past 2^19 values the quantile sketch is fed through a sampler (profile.cc, kSamplerShift);
+// the quantiles stay within the stated bound even when every run of the sampler straddles the
+// queried ranks (values alternate between the low and the high half).
+TEST(ProfileFastPathTest, QuantilesOfAMillionsLongColumnStayWithinTheBound) {
+  constexpr int64_t n = 3'000'000;
+  std::string csv = "alternating,few\n";
+  csv.reserve(static_cast<size_t>(n) * 14);
+  std::vector<int64_t> few_counts(100, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = i % 2 == 0 ? i / 2 : n - 1 - i / 2;  // a permutation of 0 … n − 1
+    const int64_t f = (i * 7919) % 100;
+    ++few_counts[static_cast<size_t>(f)];
+    csv += std::to_string(v) + "," + std::to_string(f) + "\n";
+  }
+  ProfileRun run;
+  run.threads = 2;
+  Result<DatasetProfile> p = ProfileCsv(csv, {}, run);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const ColumnProfile& alternating = p->columns[0];
+  EXPECT_EQ(alternating.quantile_sketch.count(), static_cast<uint64_t>(n));
+  EXPECT_EQ(alternating.min, 0);
+  EXPECT_EQ(alternating.max, n - 1);
+  EXPECT_FALSE(alternating.distinct_exact);
+  EXPECT_NEAR(alternating.distinct, n, kHllError * n);
+  const double bound = 0.014;  // profile.h: ±1.4 % of n past 2^19 values
+  for (size_t i = 0; i < kProfileQuantiles.size(); ++i) {
+    EXPECT_NEAR(alternating.quantiles[i] / n, kProfileQuantiles[i], bound) << i;
+  }
+  // Few distinct values: the sketch comes from exact counts.
+  const ColumnProfile& few = p->columns[1];
+  EXPECT_TRUE(few.distinct_exact);
+  EXPECT_EQ(few.distinct, 100);
+  std::vector<int64_t> below(101, 0);
+  for (size_t v = 0; v < 100; ++v) below[v + 1] = below[v] + few_counts[v];
+  for (size_t i = 0; i < kProfileQuantiles.size(); ++i) {
+    const auto v = static_cast<size_t>(few.quantiles[i]);
+    // The true rank range of v contains the requested rank, within the KLL bound.
+    EXPECT_LE(static_cast<double>(below[v]) / n, kProfileQuantiles[i] + kRankError) << i;
+    EXPECT_GE(static_cast<double>(below[v + 1]) / n, kProfileQuantiles[i] - kRankError) << i;
+  }
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 #include "data/sketches.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "core/base64.h"
 #include "core/check.h"
@@ -86,15 +89,6 @@ std::string BytesFromJson(const json& j) {
 // ---------------------------------------------------------------------------------------------
 // Hashing and randomness
 
-uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 uint64_t Hash64(std::string_view bytes, uint64_t seed) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t n = bytes.size();
@@ -103,12 +97,6 @@ uint64_t Hash64(std::string_view bytes, uint64_t seed) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) h = Mix64(h ^ Load64LittleEndian(p + i, 8)) + kGolden;
   return Mix64(h ^ Load64LittleEndian(p + i, n - i));
-}
-
-uint64_t HashDouble(double value, uint64_t seed) {
-  if (value == 0) value = 0;  // -0.0 → 0.0
-  if (std::isnan(value)) value = kNaN;
-  return Mix64(Mix64(std::bit_cast<uint64_t>(value) ^ seed) + kGolden);
 }
 
 uint64_t SplitMix64::Next() {
@@ -132,6 +120,69 @@ uint64_t SplitMix64::Below(uint64_t bound) {
 
 namespace {
 constexpr uint32_t kKllMinLevelWidth = 8;
+
+// An order-preserving map of doubles (NaN excluded) to unsigned integers: -0.0 sorts before
+// +0.0, so the order is total and any two sorts of the same values agree bit for bit.
+inline uint64_t SortKey(double d) {
+  const uint64_t u = std::bit_cast<uint64_t>(d);
+  return (u >> 63) != 0 ? ~u : (u | (uint64_t{1} << 63));
+}
+inline double FromSortKey(uint64_t k) {
+  return std::bit_cast<double>((k >> 63) != 0 ? (k & ~(uint64_t{1} << 63)) : ~k);
+}
+
+// Sorts level 0 before a compaction: LSD radix sort on SortKey for large levels (bulk adds put
+// a thousand values there; a comparison sort costs three times more), std::sort on SortKey
+// order for small ones. Digits that every key shares are skipped.
+void SortLevel(std::vector<double>& values) {
+  const size_t n = values.size();
+  if (n < 192) {
+    std::sort(values.begin(), values.end(),
+              [](double a, double b) { return SortKey(a) < SortKey(b); });
+    return;
+  }
+  thread_local std::vector<uint64_t> keys, other;
+  keys.resize(n);
+  other.resize(n);
+  uint32_t counts[8][256] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = SortKey(values[i]);
+    keys[i] = k;
+    for (int d = 0; d < 8; ++d) ++counts[d][(k >> (8 * d)) & 0xff];
+  }
+  uint64_t* src = keys.data();
+  uint64_t* dst = other.data();
+  for (int d = 0; d < 8; ++d) {
+    if (counts[d][(src[0] >> (8 * d)) & 0xff] == n) continue;  // all keys share this digit
+    uint32_t offsets[256];
+    uint32_t sum = 0;
+    for (int b = 0; b < 256; ++b) {
+      offsets[b] = sum;
+      sum += counts[d][b];
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t k = src[i];
+      dst[offsets[(k >> (8 * d)) & 0xff]++] = k;
+    }
+    std::swap(src, dst);
+  }
+  for (size_t i = 0; i < n; ++i) values[i] = FromSortKey(src[i]);
+}
+
+// Merges the sorted run `run` into the sorted `level` (stable: equal keys keep level first).
+void MergeSorted(std::vector<double>& level, std::span<const double> run) {
+  if (run.empty()) return;
+  if (level.empty() || SortKey(level.back()) <= SortKey(run.front())) {
+    level.insert(level.end(), run.begin(), run.end());
+    return;
+  }
+  thread_local std::vector<double> merged;
+  merged.resize(level.size() + run.size());
+  std::merge(level.begin(), level.end(), run.begin(), run.end(), merged.begin(),
+             [](double a, double b) { return SortKey(a) < SortKey(b); });
+  level.swap(merged);
+}
+
 }  // namespace
 
 KllSketch::KllSketch(uint32_t k, uint64_t seed) : k_(k), rng_(seed), levels_(1) {
@@ -156,6 +207,11 @@ size_t KllSketch::TotalCapacity() const {
   return total;
 }
 
+void KllSketch::AddLevel() {
+  levels_.emplace_back();
+  capacity_ = TotalCapacity();
+}
+
 double KllSketch::min() const { return n_ == 0 ? kNaN : min_; }
 double KllSketch::max() const { return n_ == 0 ? kNaN : max_; }
 
@@ -173,26 +229,78 @@ void KllSketch::Add(double value) {
   if (retained_ > capacity_) CompressWhileOverfull();
 }
 
+void KllSketch::Add(double value, uint64_t weight) {
+  if (weight == 0 || std::isnan(value)) return;
+  if (n_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  n_ += weight;
+  for (size_t h = 0; weight != 0; ++h, weight >>= 1) {
+    if ((weight & 1) == 0) continue;
+    while (levels_.size() <= h) AddLevel();
+    std::vector<double>& level = levels_[h];
+    if (h == 0) {
+      level.push_back(value);
+    } else {
+      const auto at = std::upper_bound(level.begin(), level.end(), value,
+                                       [](double a, double b) { return SortKey(a) < SortKey(b); });
+      level.insert(at, value);
+    }
+    ++retained_;
+  }
+  if (retained_ > capacity_) CompressWhileOverfull();
+}
+
+void KllSketch::AddBlock(std::span<const double> values, uint64_t weight) {
+  CAIRN_CHECK(std::has_single_bit(weight));
+  const auto h = static_cast<size_t>(std::countr_zero(weight));
+  while (levels_.size() <= h) AddLevel();
+  std::vector<double>& level = levels_[h];
+  thread_local std::vector<double> run;
+  std::vector<double>& target = h == 0 ? level : run;  // level 0 is unsorted
+  run.clear();
+  const size_t before = target.size();
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    if (n_ == 0) {
+      min_ = max_ = v;
+    } else {
+      min_ = v < min_ ? v : min_;
+      max_ = v > max_ ? v : max_;
+    }
+    n_ += weight;
+    target.push_back(v);
+  }
+  retained_ += target.size() - before;
+  if (h > 0) {
+    SortLevel(run);
+    MergeSorted(level, run);
+  }
+  if (retained_ > capacity_) CompressWhileOverfull();
+}
+
 void KllSketch::CompressWhileOverfull() {
+  thread_local std::vector<double> promoted;
   while (retained_ > capacity_) {
     // Some level is at or over its capacity, since the total is: compact the lowest one.
     size_t h = 0;
     while (levels_[h].size() < LevelCapacity(h)) ++h;
-    if (h + 1 == levels_.size()) {
-      levels_.emplace_back();
-      capacity_ = TotalCapacity();
-    }
+    if (h + 1 == levels_.size()) AddLevel();
     std::vector<double>& level = levels_[h];
-    std::vector<double>& above = levels_[h + 1];
-    std::sort(level.begin(), level.end());
-    // An odd item out stays at this level with its weight; the rest pair up, and one of each
-    // pair (the coin picks evens or odds) moves up with double weight.
+    if (h == 0) SortLevel(level);
+    // An odd item out (the largest) stays at this level with its weight; the rest pair up, and
+    // one of each pair (the coin picks evens or odds) moves up with double weight.
+    const size_t pairs = level.size() / 2;
     const bool odd = level.size() % 2 == 1;
     const double left_over = odd ? level.back() : 0;
-    if (odd) level.pop_back();
     const size_t offset = rng_.Next() & 1;
-    for (size_t i = offset; i < level.size(); i += 2) above.push_back(level[i]);
-    retained_ -= level.size() / 2;
+    promoted.clear();
+    for (size_t i = offset; i < 2 * pairs; i += 2) promoted.push_back(level[i]);
+    MergeSorted(levels_[h + 1], promoted);
+    retained_ -= pairs;
     level.clear();
     if (odd) level.push_back(left_over);
   }
@@ -216,9 +324,13 @@ Status KllSketch::Merge(const KllSketch& other) {
     max_ = std::max(max_, other.max_);
   }
   n_ += other.n_;
-  if (levels_.size() < other.levels_.size()) levels_.resize(other.levels_.size());
+  while (levels_.size() < other.levels_.size()) levels_.emplace_back();
   for (size_t h = 0; h < other.levels_.size(); ++h) {
-    levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
+    if (h == 0) {
+      levels_[0].insert(levels_[0].end(), other.levels_[0].begin(), other.levels_[0].end());
+    } else {
+      MergeSorted(levels_[h], other.levels_[h]);
+    }
     retained_ += other.levels_[h].size();
   }
   capacity_ = TotalCapacity();
@@ -247,10 +359,10 @@ double KllSketch::QuantileIn(const std::vector<WeightedValue>& view, double q) c
   if (q <= 0) return min_;
   if (q >= 1) return max_;
   const double target = q * static_cast<double>(n_);
-  auto it = std::lower_bound(view.begin(), view.end(), target,
-                             [](const WeightedValue& item, double t) {
-                               return static_cast<double>(item.cumulative_weight) < t;
-                             });
+  auto it =
+      std::lower_bound(view.begin(), view.end(), target, [](const WeightedValue& item, double t) {
+        return static_cast<double>(item.cumulative_weight) < t;
+      });
   if (it == view.end()) return max_;
   return std::clamp(it->value, min_, max_);
 }
@@ -327,6 +439,10 @@ Result<KllSketch> KllSketch::FromJson(const nlohmann::json& j) {
         if (std::isnan(x)) return InvalidArgument("KLL sketch: NaN item");
         sketch.levels_[h].push_back(x);
       }
+      if (h > 0) {  // sketches written before levels were kept sorted
+        std::sort(sketch.levels_[h].begin(), sketch.levels_[h].end(),
+                  [](double a, double b) { return SortKey(a) < SortKey(b); });
+      }
       sketch.retained_ += sketch.levels_[h].size();
       weight += static_cast<uint64_t>(sketch.levels_[h].size()) << h;
     }
@@ -379,19 +495,10 @@ HyperLogLog::HyperLogLog(int precision)
   CAIRN_CHECK(precision >= kMinPrecision && precision <= kMaxPrecision);
 }
 
-void HyperLogLog::AddHash(uint64_t hash) {
-  const size_t index = hash >> (64 - precision_);
-  const uint64_t rest = hash << precision_;
-  // Position of the first 1 bit in the remaining 64 − p bits; 64 − p + 1 when they are all 0.
-  const int rank = rest == 0 ? 64 - precision_ + 1 : std::countl_zero(rest) + 1;
-  if (registers_[index] < rank) registers_[index] = static_cast<uint8_t>(rank);
-}
-
 Status HyperLogLog::Merge(const HyperLogLog& other) {
   if (other.precision_ != precision_) {
     return InvalidArgument("cannot merge HyperLogLog sketches with precision " +
-                           std::to_string(precision_) + " and " +
-                           std::to_string(other.precision_));
+                           std::to_string(precision_) + " and " + std::to_string(other.precision_));
   }
   for (size_t i = 0; i < registers_.size(); ++i) {
     registers_[i] = std::max(registers_[i], other.registers_[i]);
@@ -475,7 +582,7 @@ void Reservoir<T>::DrawNext() {
 }
 
 template <typename T>
-void Reservoir<T>::Add(ValueView value) {
+void Reservoir<T>::AddSlow(ValueView value) {
   if constexpr (std::is_same_v<T, double>) {
     if (std::isnan(value)) return;
   }
@@ -493,6 +600,33 @@ void Reservoir<T>::Add(ValueView value) {
     return;
   }
   ++n_;
+}
+
+template <typename T>
+void Reservoir<T>::Add(std::span<const ValueView> values) {
+  if constexpr (std::is_same_v<T, double>) {
+    // NaN is not a value: it must not count towards the skips.
+    for (double v : values) {
+      if (std::isnan(v)) {
+        for (double x : values) Add(x);
+        return;
+      }
+    }
+  }
+  size_t i = 0;
+  while (i < values.size() && items_.size() < capacity_) Add(values[i++]);
+  while (i < values.size()) {
+    // Full: the values before index next_ are passed over.
+    const uint64_t skip = next_ - n_;
+    const size_t left = values.size() - i;
+    if (skip >= left) {
+      n_ += left;
+      return;
+    }
+    i += static_cast<size_t>(skip);
+    n_ += skip;
+    Add(values[i++]);  // n_ == next_: kept
+  }
 }
 
 template <typename T>
@@ -608,6 +742,73 @@ void Moments::Add(double value) {
   m2_ += delta * (value - mean_);
 }
 
+void Moments::Add(std::span<const double> values) {
+  const size_t n = values.size();
+  if (n == 0) return;
+  const double* x = values.data();
+  // Four partial sums: lane j takes the values at indices ≡ j (mod 4), then they are added as
+  // (s0 + s1) + (s2 + s3) — a fixed order, so the result is the same on every machine.
+  double sum[4] = {0, 0, 0, 0};
+  double m2[4] = {0, 0, 0, 0};
+  double lo = x[0], hi = x[0];
+  bool nan = false;
+  size_t i = 0;
+#if defined(__SSE2__)
+  __m128d s01 = _mm_setzero_pd(), s23 = _mm_setzero_pd();
+  __m128d lo2 = _mm_set1_pd(x[0]), hi2 = lo2, unordered = _mm_setzero_pd();
+  for (; i + 4 <= n; i += 4) {
+    const __m128d a = _mm_loadu_pd(x + i), b = _mm_loadu_pd(x + i + 2);
+    s01 = _mm_add_pd(s01, a);
+    s23 = _mm_add_pd(s23, b);
+    lo2 = _mm_min_pd(lo2, _mm_min_pd(a, b));
+    hi2 = _mm_max_pd(hi2, _mm_max_pd(a, b));
+    unordered = _mm_or_pd(unordered, _mm_cmpunord_pd(a, b));
+  }
+  _mm_storeu_pd(sum, s01);
+  _mm_storeu_pd(sum + 2, s23);
+  double l[2], h[2];
+  _mm_storeu_pd(l, lo2);
+  _mm_storeu_pd(h, hi2);
+  lo = l[0] < l[1] ? l[0] : l[1];
+  hi = h[0] > h[1] ? h[0] : h[1];
+  nan = _mm_movemask_pd(unordered) != 0;
+#endif
+  for (; i < n; ++i) {
+    sum[i % 4] += x[i];
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+    nan |= x[i] != x[i];
+  }
+  if (nan) {  // missing values inside: the per-value path counts them
+    for (double v : values) Add(v);
+    return;
+  }
+  Moments block;
+  block.count_ = n;
+  block.min_ = lo;
+  block.max_ = hi;
+  block.mean_ = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / static_cast<double>(n);
+  i = 0;
+#if defined(__SSE2__)
+  const __m128d mean = _mm_set1_pd(block.mean_);
+  __m128d q01 = _mm_setzero_pd(), q23 = _mm_setzero_pd();
+  for (; i + 4 <= n; i += 4) {
+    const __m128d a = _mm_sub_pd(_mm_loadu_pd(x + i), mean);
+    const __m128d b = _mm_sub_pd(_mm_loadu_pd(x + i + 2), mean);
+    q01 = _mm_add_pd(q01, _mm_mul_pd(a, a));
+    q23 = _mm_add_pd(q23, _mm_mul_pd(b, b));
+  }
+  _mm_storeu_pd(m2, q01);
+  _mm_storeu_pd(m2 + 2, q23);
+#endif
+  for (; i < n; ++i) {
+    const double d = x[i] - block.mean_;
+    m2[i % 4] += d * d;
+  }
+  block.m2_ = (m2[0] + m2[1]) + (m2[2] + m2[3]);
+  Merge(block);
+}
+
 void Moments::Merge(const Moments& other) {
   missing_ += other.missing_;
   if (other.count_ == 0) return;
@@ -718,8 +919,8 @@ uint64_t Histogram::total() const {
 }
 
 nlohmann::json Histogram::ToJson() const {
-  return {{"edges", edges_}, {"counts", counts_}, {"underflow", underflow_},
-          {"overflow", overflow_}};
+  return {
+      {"edges", edges_}, {"counts", counts_}, {"underflow", underflow_}, {"overflow", overflow_}};
 }
 
 Result<Histogram> Histogram::FromJson(const nlohmann::json& j) {
@@ -856,11 +1057,12 @@ Status FrequentValues::Merge(const FrequentValues& other) {
   for (const Entry& e : entries_) {
     auto it = other.index_.find(e.value);
     const Entry* o = it == other.index_.end() ? nullptr : &other.entries_[it->second];
-    merged.push_back({e.value, e.count + (o ? o->count : bound_b),
-                      e.error + (o ? o->error : bound_b)});
+    merged.push_back(
+        {e.value, e.count + (o ? o->count : bound_b), e.error + (o ? o->error : bound_b)});
   }
   for (const Entry& o : other.entries_) {
-    if (!index_.contains(o.value)) merged.push_back({o.value, o.count + bound_a, o.error + bound_a});
+    if (!index_.contains(o.value))
+      merged.push_back({o.value, o.count + bound_a, o.error + bound_a});
   }
   std::sort(merged.begin(), merged.end(), RanksBefore);
   exact_ = exact_ && other.exact_ && merged.size() <= capacity_;
@@ -872,6 +1074,21 @@ Status FrequentValues::Merge(const FrequentValues& other) {
   index_.clear();
   for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].value, i);
   return Status::Ok();
+}
+
+FrequentValues FrequentValues::FromExactCounts(std::vector<Entry> counts, size_t capacity) {
+  FrequentValues fv(capacity);
+  std::erase_if(counts, [](const Entry& e) { return e.count == 0; });
+  std::sort(counts.begin(), counts.end(), RanksBefore);
+  for (const Entry& e : counts) fv.total_ += e.count;
+  fv.exact_ = counts.size() <= capacity;
+  if (counts.size() > capacity) counts.resize(capacity);
+  fv.entries_ = std::move(counts);
+  for (size_t i = 0; i < fv.entries_.size(); ++i) {
+    fv.entries_[i].error = 0;
+    fv.index_.emplace(fv.entries_[i].value, i);
+  }
+  return fv;
 }
 
 std::vector<FrequentValues::Entry> FrequentValues::Top(size_t k) const {
@@ -900,8 +1117,7 @@ Result<FrequentValues> FrequentValues::FromJson(const nlohmann::json& j) {
       if (!item.is_array() || item.size() != 3) {
         return InvalidArgument("frequent values: bad items");
       }
-      Entry e{BytesFromJson(item.at(0)), item.at(1).get<uint64_t>(),
-              item.at(2).get<uint64_t>()};
+      Entry e{BytesFromJson(item.at(0)), item.at(1).get<uint64_t>(), item.at(2).get<uint64_t>()};
       if (e.error > e.count || fv.index_.contains(e.value) || fv.entries_.size() >= capacity) {
         return InvalidArgument("frequent values: bad items");
       }

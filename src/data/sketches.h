@@ -10,18 +10,19 @@
 // Sketches are plain values, not synchronized: build one per thread or chunk, then Merge.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "core/result.h"
 #include "core/status.h"
@@ -40,12 +41,23 @@ std::string BytesFromJson(const nlohmann::json& json);
 // hash, and the sketches' JSON carries SplitMix64 states. Changing either is a format change.
 
 // The splitmix64 finalizer: a bijection on 64-bit words with full avalanche.
-uint64_t Mix64(uint64_t x);
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 // A 64-bit hash of bytes, identical on every machine (bytes are read little-endian).
 uint64_t Hash64(std::string_view bytes, uint64_t seed = 0);
 // A 64-bit hash of a number: -0.0 hashes as 0.0 and every NaN alike. An integer column hashes
 // its values as doubles, so "1" and "1.0" are the same value.
-uint64_t HashDouble(double value, uint64_t seed = 0);
+inline uint64_t HashDouble(double value, uint64_t seed = 0) {
+  if (value == 0) value = 0;  // -0.0 → 0.0
+  if (std::isnan(value)) value = std::numeric_limits<double>::quiet_NaN();
+  return Mix64(Mix64(std::bit_cast<uint64_t>(value) ^ seed) + 0x9e3779b97f4a7c15ULL);
+}
 
 // Steele, Lea and Flood's SplitMix64 generator: tiny state (one word), fast, good enough for
 // sampling, and bit-exact everywhere.
@@ -94,6 +106,16 @@ class KllSketch {
 
   // NaN is ignored; ±infinity are values.
   void Add(double value);
+  // Adds `weight` copies of `value` (nothing for weight 0 or NaN). The copies are held exactly —
+  // the value at the level of each set bit of `weight` — until compaction makes room, so a
+  // sketch built from exact (value, count) pairs is exact while it fits.
+  void Add(double value, uint64_t weight);
+  // Adds a block of values, each with weight `weight` (a power of two; NaN ignored): they join
+  // the level of that weight together and are compacted with one sort, which is much cheaper
+  // than many small compactions. The sketch can differ from Adding them one by one
+  // (compactions happen at other moments), with the same bound: every compaction still halves
+  // a level at or over its capacity, and there are fewer of them.
+  void AddBlock(std::span<const double> values, uint64_t weight = 1);
   // Adds the values summarized by `other`. kInvalidArgument when k differs.
   Status Merge(const KllSketch& other);
 
@@ -131,6 +153,8 @@ class KllSketch {
   };
   uint32_t LevelCapacity(size_t level) const;
   size_t TotalCapacity() const;
+  // Appends an empty top level and recomputes capacity_.
+  void AddLevel();
   void CompressWhileOverfull();
   std::vector<WeightedValue> SortedView() const;
   double QuantileIn(const std::vector<WeightedValue>& view, double q) const;
@@ -142,7 +166,8 @@ class KllSketch {
   double max_ = 0;
   size_t retained_ = 0;
   size_t capacity_ = 0;
-  // levels_[h] holds items of weight 2^h; level 0 is unsorted.
+  // levels_[h] holds items of weight 2^h; level 0 is unsorted, the others are kept sorted (a
+  // compaction then needs no sort above level 0, only a merge of the promoted run).
   std::vector<std::vector<double>> levels_;
 };
 
@@ -173,7 +198,13 @@ class HyperLogLog {
   void Add(double value) {
     if (!std::isnan(value)) AddHash(HashDouble(value));
   }
-  void AddHash(uint64_t hash);
+  void AddHash(uint64_t hash) {
+    const size_t index = hash >> (64 - precision_);
+    const uint64_t rest = hash << precision_;
+    // Position of the first 1 bit in the remaining 64 − p bits; 64 − p + 1 when they are all 0.
+    const int rank = rest == 0 ? 64 - precision_ + 1 : std::countl_zero(rest) + 1;
+    if (registers_[index] < rank) registers_[index] = static_cast<uint8_t>(rank);
+  }
   // kInvalidArgument when the precisions differ.
   Status Merge(const HyperLogLog& other);
 
@@ -216,7 +247,20 @@ class Reservoir {
   // `capacity` ≥ 1.
   explicit Reservoir(size_t capacity = kDefaultCapacity, uint64_t seed = 0);
 
-  void Add(ValueView value);
+  void Add(ValueView value) {
+    // Most values of a long stream are skipped: that test stays inline.
+    if (items_.size() == capacity_ && n_ != next_) {
+      if constexpr (std::is_same_v<T, double>) {
+        if (std::isnan(value)) return;
+      }
+      ++n_;
+      return;
+    }
+    AddSlow(value);
+  }
+  // The same as Adding each value in order (same sample, same state), without per-value work
+  // for the values the sampler skips.
+  void Add(std::span<const ValueView> values);
   // kInvalidArgument when the capacities differ.
   Status Merge(const Reservoir& other);
 
@@ -233,6 +277,7 @@ class Reservoir {
   static Result<Reservoir> FromJson(const nlohmann::json& json);
 
  private:
+  void AddSlow(ValueView value);
   void StartSkipping();  // sets w_ and next_ for a full reservoir that has seen n_ values
   void DrawNext();       // next_ = index of the next value to keep
 
@@ -258,6 +303,10 @@ class Moments {
  public:
   // NaN counts as missing.
   void Add(double value);
+  // Adds a block: its mean and Σ(x − mean)² by two passes over the block (four interleaved
+  // partial sums, a fixed order), combined with the running values by Chan's formula. Equal to
+  // Adding each value up to rounding, and several times faster (no division per value).
+  void Add(std::span<const double> values);
   void AddMissing(uint64_t n = 1) { missing_ += n; }
   void Merge(const Moments& other);
 
@@ -359,6 +408,11 @@ class FrequentValues {
   void Add(std::string_view value, uint64_t weight = 1);
   // kInvalidArgument when the capacities differ.
   Status Merge(const FrequentValues& other);
+  // The summary of a stream whose exact count of every distinct value is known (`counts`:
+  // distinct values, counts > 0): the `capacity` largest counts with error 0, exact() when
+  // they are all of them. It meets SpaceSaving's guarantees (tighter: no overestimate), so Add
+  // and Merge can go on from it.
+  static FrequentValues FromExactCounts(std::vector<Entry> counts, size_t capacity);
 
   // The `k` largest counts, by count descending then value ascending.
   std::vector<Entry> Top(size_t k) const;

@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/base64.h"
 
@@ -74,19 +73,22 @@ RankErrors MeasureRankErrors(const KllSketch& sketch, const std::vector<double>&
   const std::vector<double> values = sketch.Quantiles(qs);
   RankErrors errors;
   for (size_t i = 0; i < qs.size(); ++i) {
-    const double lo = static_cast<double>(
-                          std::lower_bound(sorted.begin(), sorted.end(), values[i]) -
-                          sorted.begin()) / n;
-    const double hi = static_cast<double>(
-                          std::upper_bound(sorted.begin(), sorted.end(), values[i]) -
-                          sorted.begin()) / n;
+    const double lo =
+        static_cast<double>(std::lower_bound(sorted.begin(), sorted.end(), values[i]) -
+                            sorted.begin()) /
+        n;
+    const double hi =
+        static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), values[i]) -
+                            sorted.begin()) /
+        n;
     const double err = qs[i] < lo ? lo - qs[i] : (qs[i] > hi ? qs[i] - hi : 0);
     errors.quantile = std::max(errors.quantile, err);
   }
   for (size_t i = 0; i < sorted.size(); i += sorted.size() / 500 + 1) {
-    const double truth = static_cast<double>(
-                             std::upper_bound(sorted.begin(), sorted.end(), sorted[i]) -
-                             sorted.begin()) / n;
+    const double truth =
+        static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), sorted[i]) -
+                            sorted.begin()) /
+        n;
     errors.cdf = std::max(errors.cdf, std::abs(sketch.Cdf(sorted[i]) - truth));
   }
   return errors;
@@ -261,6 +263,78 @@ TEST(KllSketchTest, FromJsonRejectsInconsistentSketches) {
   EXPECT_FALSE(KllSketch::FromJson(nlohmann::json::array()).ok());
 }
 
+// Blocks: what the profile feeds. Same bound, one sort per block.
+TEST(KllSketchTest, BlockAddsWithinBound) {
+  std::mt19937_64 gen(11);
+  std::uniform_real_distribution<double> dist(-5, 5);
+  for (bool sorted_input : {false, true}) {
+    std::vector<double> values(kMillion);
+    for (double& v : values) v = dist(gen);
+    if (sorted_input) std::sort(values.begin(), values.end());
+    KllSketch sketch(KllSketch::kDefaultK, 3);
+    for (size_t i = 0; i < values.size(); i += 1024) {
+      sketch.AddBlock(
+          std::span<const double>(values).subspan(i, std::min<size_t>(1024, values.size() - i)));
+    }
+    std::sort(values.begin(), values.end());
+    EXPECT_EQ(sketch.count(), values.size());
+    EXPECT_EQ(sketch.min(), values.front());
+    EXPECT_EQ(sketch.max(), values.back());
+    EXPECT_LT(sketch.num_retained(), 3 * KllSketch::kDefaultK + 1100);  // + one block
+    const RankErrors errors = MeasureRankErrors(sketch, values);
+    EXPECT_LE(errors.quantile, KllSketch::NormalizedRankError(KllSketch::kDefaultK));
+    EXPECT_LE(errors.cdf, KllSketch::NormalizedRankError(KllSketch::kDefaultK));
+    // The JSON form keeps the levels above 0 sorted, and restores to the same answers.
+    const nlohmann::json j = sketch.ToJson();
+    for (size_t h = 1; h < j["levels"].size(); ++h) {
+      const auto level = j["levels"][h].get<std::vector<double>>();
+      EXPECT_TRUE(std::is_sorted(level.begin(), level.end())) << h;
+    }
+    Result<KllSketch> back = KllSketch::FromJson(j);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->Quantile(0.5), sketch.Quantile(0.5));
+  }
+}
+
+// Weighted values: held exactly (at the levels of the weight's bits) while they fit, within the
+// bound after that.
+TEST(KllSketchTest, WeightedAddsAreExactWhileTheyFitAndWithinBoundAfter) {
+  KllSketch small;
+  small.Add(3.0, 5);
+  small.Add(1.0, 2);
+  small.Add(2.0, 1);
+  EXPECT_EQ(small.count(), 8u);
+  EXPECT_EQ(small.Quantile(0.25), 1.0);  // ranks: 1 → 2/8, 2 → 3/8, 3 → 8/8
+  EXPECT_EQ(small.Quantile(0.3), 2.0);
+  EXPECT_EQ(small.Quantile(0.5), 3.0);
+  EXPECT_EQ(small.Rank(3.0), 3.0 / 8);
+  small.AddBlock(std::vector<double>{4.0, 5.0}, 4);  // a block of weight 4 each
+  EXPECT_EQ(small.count(), 16u);
+  EXPECT_EQ(small.Rank(5.0), 12.0 / 16);
+  EXPECT_EQ(small.max(), 5.0);
+
+  // 2000 distinct values with counts up to 10^5 (n ≈ 10^8): a sketch from exact counts.
+  std::mt19937_64 gen(5);
+  KllSketch big(KllSketch::kDefaultK, 9);
+  std::vector<std::pair<double, uint64_t>> counts;
+  uint64_t n = 0;
+  for (int v = 0; v < 2000; ++v) {
+    const uint64_t c = 1 + gen() % 100000;
+    counts.emplace_back(v, c);
+    n += c;
+    big.Add(static_cast<double>(v), c);
+  }
+  EXPECT_EQ(big.count(), n);
+  EXPECT_LT(big.num_retained(), 3 * KllSketch::kDefaultK + 100);
+  uint64_t below = 0;
+  double worst = 0;
+  for (const auto& [v, c] : counts) {
+    below += c;  // true Cdf(v)
+    worst = std::max(worst, std::abs(big.Cdf(v) - static_cast<double>(below) / n));
+  }
+  EXPECT_LE(worst, KllSketch::NormalizedRankError(KllSketch::kDefaultK));
+}
+
 // ----- HyperLogLog ---------------------------------------------------------------------------
 
 TEST(HyperLogLogTest, TinySetsAreCountedExactly) {
@@ -278,8 +352,8 @@ TEST(HyperLogLogTest, WithinThreeStandardErrorsFromHundredToMillion) {
   HyperLogLog strings12(12), strings14(14), numbers12(12), numbers14(14), random14(14);
   std::mt19937_64 gen(11);
   std::normal_distribution<double> dist(0, 1e6);
-  const std::vector<uint64_t> checkpoints = {100,   300,    1000,   3000,   10000, 20000,
-                                             40000, 100000, 300000, 1000000};
+  const std::vector<uint64_t> checkpoints = {100,   300,   1000,   3000,   10000,
+                                             20000, 40000, 100000, 300000, 1000000};
   uint64_t added = 0;
   for (uint64_t target : checkpoints) {
     for (; added < target; ++added) {
@@ -454,6 +528,36 @@ TEST(ReservoirTest, MergeOfSmallSamplesKeepsEverything) {
   EXPECT_EQ(a.Merge(other).code(), StatusCode::kInvalidArgument);
 }
 
+// Adding a block is adding its values one by one: same sample, same state.
+TEST(ReservoirTest, BlockAddIsExactlyOneAtATime) {
+  std::vector<double> numbers(50000);
+  std::vector<std::string> strings(numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    numbers[i] = static_cast<double>(i) * 0.5;
+    strings[i] = "s" + std::to_string(i);
+  }
+  NumericReservoir one(1000, 4), blocks(1000, 4);
+  StringReservoir one_s(1000, 4), blocks_s(1000, 4);
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    one.Add(numbers[i]);
+    one_s.Add(strings[i]);
+  }
+  std::mt19937_64 gen(3);
+  for (size_t i = 0; i < numbers.size();) {
+    const size_t n = std::min<size_t>(1 + gen() % 3000, numbers.size() - i);
+    blocks.Add(std::span<const double>(numbers).subspan(i, n));
+    std::vector<std::string_view> views(strings.begin() + i, strings.begin() + i + n);
+    blocks_s.Add(std::span<const std::string_view>(views));
+    i += n;
+  }
+  EXPECT_EQ(blocks.ToJson(), one.ToJson());
+  EXPECT_EQ(blocks_s.ToJson(), one_s.ToJson());
+  // NaN is not a value, in blocks too.
+  NumericReservoir with_nan(10, 1);
+  with_nan.Add(std::vector<double>{1, kNaN, 2});
+  EXPECT_EQ(with_nan.count(), 2u);
+}
+
 TEST(ReservoirTest, JsonRoundTripContinuesIdentically) {
   StringReservoir original(50, 9);
   for (int i = 0; i < 10000; ++i) original.Add("row-" + std::to_string(i));
@@ -546,6 +650,30 @@ TEST(MomentsTest, MergeEqualsOnePass) {
   EXPECT_NEAR(merged.mean(), whole.mean(), 1e-5);
   EXPECT_NEAR(merged.PopulationVariance(), whole.PopulationVariance(),
               1e-6 * whole.PopulationVariance());
+}
+
+TEST(MomentsTest, BlockAddEqualsOneAtATimeUpToRounding) {
+  std::mt19937_64 gen(8);
+  std::normal_distribution<double> dist(1e6, 3);  // a large mean: where naive sums fail
+  std::vector<double> values(100003);
+  for (double& v : values) v = dist(gen);
+  Moments one, blocks;
+  for (double v : values) one.Add(v);
+  for (size_t i = 0; i < values.size(); i += 4096) {
+    blocks.Add(
+        std::span<const double>(values).subspan(i, std::min<size_t>(4096, values.size() - i)));
+  }
+  EXPECT_EQ(blocks.count(), one.count());
+  EXPECT_EQ(blocks.min(), one.min());
+  EXPECT_EQ(blocks.max(), one.max());
+  EXPECT_NEAR(blocks.mean(), one.mean(), 1e-12 * std::abs(one.mean()));
+  EXPECT_NEAR(blocks.SampleVariance(), one.SampleVariance(), 1e-9 * one.SampleVariance());
+  // A block with missing values counts them, as Add does.
+  Moments with_nan;
+  with_nan.Add(std::vector<double>{1, kNaN, 3, 5, 7});
+  EXPECT_EQ(with_nan.count(), 4u);
+  EXPECT_EQ(with_nan.missing(), 1u);
+  EXPECT_EQ(with_nan.mean(), 4);
 }
 
 TEST(MomentsTest, MissingAndEmpty) {
@@ -767,6 +895,35 @@ TEST(FrequentValuesTest, NonUtf8ValuesRoundTripByteForByte) {
   EXPECT_EQ(back->ToJson(), j);
 }
 
+TEST(FrequentValuesTest, FromExactCountsKeepsTheLargestWithoutError) {
+  const FrequentValues few = FrequentValues::FromExactCounts({{"b", 2, 0}, {"a", 5, 0}}, 4);
+  EXPECT_TRUE(few.exact());
+  EXPECT_EQ(few.total(), 7u);
+  EXPECT_EQ(few.All(), (std::vector<FrequentValues::Entry>{{"a", 5, 0}, {"b", 2, 0}}));
+
+  std::vector<FrequentValues::Entry> counts;
+  uint64_t total = 0;
+  for (int i = 0; i < 100; ++i) {
+    counts.push_back({"v" + std::to_string(i), static_cast<uint64_t>(100 + i), 0});
+    total += 100 + i;
+  }
+  FrequentValues many = FrequentValues::FromExactCounts(counts, 8);
+  EXPECT_FALSE(many.exact());
+  EXPECT_EQ(many.total(), total);
+  ASSERT_EQ(many.size(), 8u);
+  EXPECT_EQ(many.Top(1)[0], (FrequentValues::Entry{"v99", 199, 0}));
+  EXPECT_EQ(many.All().back(), (FrequentValues::Entry{"v92", 192, 0}));
+  // SpaceSaving goes on from it: a new value takes the smallest counter, with its bound.
+  many.Add("new");
+  EXPECT_EQ(many.All().back().value, "v93");
+  const auto top = many.Top(8);
+  const auto it =
+      std::find_if(top.begin(), top.end(), [](const auto& e) { return e.value == "new"; });
+  ASSERT_NE(it, top.end());
+  EXPECT_EQ(it->count, 193u);
+  EXPECT_EQ(it->error, 192u);
+}
+
 // The eviction rule the heap implements, by brute force: the counter Top lists last.
 TEST(FrequentValuesTest, EvictsExactlyLikeALinearScan) {
   std::mt19937_64 gen(7);
@@ -777,16 +934,17 @@ TEST(FrequentValuesTest, EvictsExactlyLikeALinearScan) {
       const std::string value = "v" + std::to_string(gen() % 200);
       const uint64_t weight = gen() % 3 + 1;
       fv.Add(value, weight);
-      auto it = std::find_if(model.begin(), model.end(),
-                             [&](const auto& e) { return e.value == value; });
+      auto it =
+          std::find_if(model.begin(), model.end(), [&](const auto& e) { return e.value == value; });
       if (it != model.end()) {
         it->count += weight;
       } else if (model.size() < capacity) {
         model.push_back({value, weight, 0});
       } else {
-        auto victim = std::min_element(model.begin(), model.end(), [](const auto& a, const auto& b) {
-          return a.count != b.count ? a.count < b.count : a.value > b.value;
-        });
+        auto victim =
+            std::min_element(model.begin(), model.end(), [](const auto& a, const auto& b) {
+              return a.count != b.count ? a.count < b.count : a.value > b.value;
+            });
         *victim = {value, victim->count + weight, victim->count};
       }
       if (i == 10000) {  // a round trip through JSON continues identically

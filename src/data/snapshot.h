@@ -21,7 +21,9 @@ struct SnapshotFileOptions {
   // Profile the file when it is a CSV (IsCsvPath).
   bool profile_csv = true;
   ProfileOptions profile;
-  unsigned threads = 0;  // 0: one per core
+  // The chunk pipeline and the profile each run on this many threads (0: one per core); the OS
+  // shares the cores between them. The result does not depend on it.
+  unsigned threads = 0;
 };
 
 // Bytes of the file processed so far (cut, hashed and profiled), and its size. Called from the
@@ -29,7 +31,7 @@ struct SnapshotFileOptions {
 using SnapshotProgress = std::function<void(uint64_t bytes_done, uint64_t bytes_total)>;
 
 struct FileSnapshot {
-  FileManifest manifest;  // manifest.path is the given relative path
+  FileManifest manifest;                  // manifest.path is the given relative path
   std::optional<DatasetProfile> profile;  // set for CSV files when profiling was asked
 };
 
@@ -38,8 +40,10 @@ bool IsCsvPath(const std::filesystem::path& path);
 
 // Snapshots the file at `file`, recorded under `relative_path` ('/'-separated). Each chunk is
 // handed to `consume` in file order, on the caller's thread (to store or upload it); a non-OK
-// status from it stops the pass and is returned. A CSV that does not parse is an error naming
-// the file, line and column (kInvalidArgument); an unreadable file kNotFound/kInternal.
+// status from it stops the pass (and the profile) and is returned. A CSV that does not parse
+// is an error naming the file, line and column (kInvalidArgument), and stops the chunks from
+// being consumed once the profile has found it; an unreadable file kNotFound/kInternal.
+// The profile (ProfileCsv) runs beside the chunk pipeline over the same mapped bytes.
 Result<FileSnapshot> SnapshotFile(const std::filesystem::path& file,
                                   const std::string& relative_path,
                                   const SnapshotFileOptions& options, const ChunkConsumer& consume,

@@ -2,18 +2,48 @@
 
 #include <xgboost/c_api.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <mutex>
 #include <utility>
 
 namespace cairn::ml {
 namespace {
 
+// XGBoost's error text without its decorations: "[16:22:43] ./src/metric/metric.cc:49: Unknown
+// metric function bogus\nStack trace: …" → "Unknown metric function bogus".
+std::string CleanXgboostMessage(std::string_view message) {
+  if (const size_t trace = message.find("Stack trace:"); trace != std::string_view::npos) {
+    message = message.substr(0, trace);
+  }
+  if (!message.empty() && message.front() == '[') {
+    const size_t close = message.find("] ");
+    if (close != std::string_view::npos) message = message.substr(close + 2);
+    // A source location "./src/x.cc:49: " follows the time stamp.
+    if (!message.empty() && (message.front() == '.' || message.front() == '/')) {
+      const size_t colon = message.find(": ");
+      if (colon != std::string_view::npos) message = message.substr(colon + 2);
+    }
+  }
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
+    message.remove_suffix(1);
+  }
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.front()))) {
+    message.remove_prefix(1);
+  }
+  return std::string(message);
+}
+
+std::string LastError() { return CleanXgboostMessage(XGBGetLastError()); }
+
 // Turns a failed C API call into a Status carrying XGBoost's own message.
 Status Check(int rc, std::string_view what) {
   if (rc == 0) return Status();
-  return Internal("xgboost: " + std::string(what) + ": " + XGBGetLastError());
+  return Internal("xgboost: " + std::string(what) + ": " + LastError());
 }
 
 #define CAIRN_XGB(call, what) CAIRN_RETURN_IF_ERROR(Check((call), (what)))
@@ -26,6 +56,93 @@ struct BoosterGuard {
   }
   BoosterHandle release() { return std::exchange(handle, nullptr); }
 };
+
+// XGBoost's log callback registry is per thread, and so is this sink: while a LogCapture lives,
+// XGBoost's messages on its thread are collected instead of printed.
+thread_local std::string* log_sink = nullptr;
+
+void RouteXgboostLog(const char* message) {
+  if (log_sink != nullptr) {
+    log_sink->append(message);
+    log_sink->push_back('\n');
+    return;
+  }
+  std::fprintf(stderr, "%s\n", message);  // what XGBoost does without a callback
+}
+
+class LogCapture {
+ public:
+  explicit LogCapture(std::string* sink) : previous_(std::exchange(log_sink, sink)) {
+    XGBRegisterLogCallback(&RouteXgboostLog);
+  }
+  ~LogCapture() { log_sink = previous_; }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+ private:
+  std::string* previous_;
+};
+
+// XGBoost's global configuration (verbosity, use_rabit) is per thread, and a booster parameter
+// "verbosity" changes it for the thread for good. This restores it when the scope ends, so one
+// training's verbosity does not leak into the next on the same thread.
+class GlobalConfigScope {
+ public:
+  GlobalConfigScope() {
+    const char* config = nullptr;
+    if (XGBGetGlobalConfig(&config) == 0 && config != nullptr) saved_ = config;
+  }
+  ~GlobalConfigScope() {
+    if (!saved_.empty()) XGBSetGlobalConfig(saved_.c_str());
+  }
+  GlobalConfigScope(const GlobalConfigScope&) = delete;
+  GlobalConfigScope& operator=(const GlobalConfigScope&) = delete;
+
+ private:
+  std::string saved_;
+};
+
+// Sets `params` in key order; "eval_metric" may list several metrics separated by commas.
+Status SetParams(BoosterHandle handle, const std::map<std::string, std::string>& params) {
+  for (const auto& [key, value] : params) {
+    if (key != "eval_metric") {
+      CAIRN_XGB(XGBoosterSetParam(handle, key.c_str(), value.c_str()), "setting parameter " + key);
+      continue;
+    }
+    size_t pos = 0;
+    while (pos <= value.size()) {
+      size_t end = value.find(',', pos);
+      if (end == std::string::npos) end = value.size();
+      const std::string metric = value.substr(pos, end - pos);
+      pos = end + 1;
+      if (metric.empty()) continue;
+      CAIRN_XGB(XGBoosterSetParam(handle, "eval_metric", metric.c_str()),
+                "setting parameter eval_metric");
+    }
+  }
+  return Status();
+}
+
+// The names in XGBoost's validation warning: 'Parameters: { "foo", "bar" } are not used.'
+std::vector<std::string> UnusedParameters(std::string_view log) {
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while ((pos = log.find("Parameters: {", pos)) != std::string_view::npos) {
+    const size_t close = log.find('}', pos);
+    if (close == std::string_view::npos) break;
+    std::string_view list = log.substr(pos, close - pos);
+    size_t q = 0;
+    while ((q = list.find('"', q)) != std::string_view::npos) {
+      const size_t end = list.find('"', q + 1);
+      if (end == std::string_view::npos) break;
+      std::string name(list.substr(q + 1, end - q - 1));
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      q = end + 1;
+    }
+    pos = close;
+  }
+  return names;
+}
 
 const EvalEntry* LastEntryFor(const std::vector<EvalEntry>& entries, std::string_view set) {
   const EvalEntry* found = nullptr;
@@ -149,7 +266,7 @@ bool MetricIsMaximized(std::string_view metric) {
 // XgboostBooster
 
 Result<XgboostBooster> XgboostBooster::Train(const XgboostMatrix& train, const XgboostMatrix* valid,
-                                             const TrainOptions& options, TrainSummary* summary) {
+                                             const BoosterOptions& options, TrainSummary* summary) {
   if (options.num_rounds <= 0) {
     return InvalidArgument("num_rounds must be positive, got " +
                            std::to_string(options.num_rounds));
@@ -168,14 +285,12 @@ Result<XgboostBooster> XgboostBooster::Train(const XgboostMatrix& train, const X
   const char* names[2] = {"train", "valid"};
   const bst_ulong num_sets = valid != nullptr ? 2 : 1;
 
+  GlobalConfigScope global_config;
   BoosterGuard booster;
   CAIRN_XGB(XGBoosterCreate(dmats, num_sets, &booster.handle), "creating a booster");
   const std::string nthread = std::to_string(options.nthread);
   CAIRN_XGB(XGBoosterSetParam(booster.handle, "nthread", nthread.c_str()), "setting nthread");
-  for (const auto& [key, value] : options.params) {
-    CAIRN_XGB(XGBoosterSetParam(booster.handle, key.c_str(), value.c_str()),
-              "setting parameter " + key);
-  }
+  CAIRN_RETURN_IF_ERROR(SetParams(booster.handle, options.params));
 
   TrainSummary result;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -195,6 +310,7 @@ Result<XgboostBooster> XgboostBooster::Train(const XgboostMatrix& train, const X
     const double train_metric = train_entry->value;
     const double valid_metric = valid_entry != nullptr ? valid_entry->value : nan;
     if (options.on_iteration) options.on_iteration(round, train_metric, valid_metric);
+    if (options.on_evaluation) options.on_evaluation(round, entries);
 
     result.metric = (valid_entry != nullptr ? valid_entry : train_entry)->metric;
     result.maximize = MetricIsMaximized(result.metric);
@@ -312,6 +428,141 @@ Result<int> XgboostBooster::NumRounds() const {
   int rounds = 0;
   CAIRN_XGB(XGBoosterBoostedRounds(handle_, &rounds), "counting rounds");
   return rounds;
+}
+
+Result<int64_t> XgboostBooster::NumFeatures() const {
+  bst_ulong features = 0;
+  CAIRN_XGB(XGBoosterGetNumFeature(handle_, &features), "counting features");
+  return static_cast<int64_t>(features);
+}
+
+Result<std::vector<float>> XgboostBooster::PredictDense(std::span<const float> values, int64_t rows,
+                                                        int64_t cols, bool output_margin) const {
+  if (rows <= 0 || cols <= 0 || values.size() != static_cast<size_t>(rows * cols)) {
+    return InvalidArgument(std::to_string(values.size()) + " values for a " + std::to_string(rows) +
+                           "×" + std::to_string(cols) + " matrix");
+  }
+  // NumPy's __array_interface__, which XGBoost reads the buffer through.
+  const std::string array =
+      R"({"data": [)" + std::to_string(reinterpret_cast<uintptr_t>(values.data())) +
+      R"(, true], "shape": [)" + std::to_string(rows) + ", " + std::to_string(cols) +
+      R"(], "strides": null, "typestr": "<f4", "version": 3})";
+  const std::string config = R"({"type": )" + std::string(output_margin ? "1" : "0") +
+                             R"(, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
+                             R"("strict_shape": false, "missing": NaN, "cache_id": 0})";
+  const bst_ulong* out_shape = nullptr;
+  bst_ulong out_dim = 0;
+  const float* out = nullptr;
+  if (XGBoosterPredictFromDense(handle_, array.c_str(), config.c_str(), nullptr, &out_shape,
+                                &out_dim, &out) != 0) {
+    const std::string error = LastError();
+    if (error.find("Inplace predict is not supported") == std::string::npos) {
+      return Internal("xgboost: predicting: " + error);
+    }
+    // gblinear boosters (XGBoost 1.7) predict only through a DMatrix. That path keeps
+    // per-booster state, so calls are serialized; gbtree boosters never come here.
+    static std::mutex dmatrix_predict;
+    std::lock_guard<std::mutex> lock(dmatrix_predict);
+    CAIRN_TRY(XgboostMatrix matrix, XgboostMatrix::Create(values, rows, cols, {}, 1));
+    return Predict(matrix, output_margin);
+  }
+  size_t size = 1;
+  for (bst_ulong d = 0; d < out_dim; ++d) size *= static_cast<size_t>(out_shape[d]);
+  return std::vector<float>(out, out + size);
+}
+
+Result<std::string> XgboostBooster::SaveConfig() const {
+  bst_ulong length = 0;
+  const char* json = nullptr;
+  CAIRN_XGB(XGBoosterSaveJsonConfig(handle_, &length, &json), "saving the configuration");
+  return std::string(json, static_cast<size_t>(length));
+}
+
+Status XgboostBooster::SetFeatureInfo(std::span<const std::string> names,
+                                      std::span<const std::string> types) {
+  if (!types.empty() && types.size() != names.size()) {
+    return InvalidArgument(std::to_string(types.size()) + " feature types for " +
+                           std::to_string(names.size()) + " names");
+  }
+  auto set = [&](const char* field, std::span<const std::string> values) -> Status {
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const auto& v : values) pointers.push_back(v.c_str());
+    return Check(XGBoosterSetStrFeatureInfo(handle_, field, pointers.data(),
+                                            static_cast<bst_ulong>(pointers.size())),
+                 std::string("setting ") + field);
+  };
+  CAIRN_RETURN_IF_ERROR(set("feature_name", names));
+  if (!types.empty()) CAIRN_RETURN_IF_ERROR(set("feature_type", types));
+  return Status();
+}
+
+Status XgboostBooster::SetAttribute(const std::string& key, const std::string& value) {
+  return Check(XGBoosterSetAttr(handle_, key.c_str(), value.c_str()), "setting attribute " + key);
+}
+
+Result<std::vector<std::string>> XgboostBooster::FeatureNames() const {
+  bst_ulong length = 0;
+  const char** names = nullptr;
+  CAIRN_XGB(XGBoosterGetStrFeatureInfo(handle_, "feature_name", &length, &names),
+            "reading feature names");
+  return std::vector<std::string>(names, names + length);
+}
+
+Status ValidateXgboostParams(const std::map<std::string, std::string>& params,
+                             int64_t num_features) {
+  if (num_features <= 0) return InvalidArgument("no features to validate parameters with");
+  const std::vector<float> zeros(static_cast<size_t>(2 * num_features), 0.0f);
+  const std::vector<float> labels = {0.0f, 1.0f};
+  CAIRN_TRY(auto matrix, XgboostMatrix::Create(zeros, 2, num_features, labels, 1));
+  DMatrixHandle dmat = matrix.handle();
+  BoosterGuard booster;
+  CAIRN_XGB(XGBoosterCreate(&dmat, 1, &booster.handle), "creating a booster");
+  CAIRN_XGB(XGBoosterSetParam(booster.handle, "validate_parameters", "1"), "validating");
+  CAIRN_XGB(XGBoosterSetParam(booster.handle, "nthread", "1"), "setting nthread");
+  // Warnings must be on for XGBoost to report unused parameters; "verbosity" is global, not a
+  // booster parameter, so it is checked here rather than handed to the booster.
+  GlobalConfigScope global_config;
+  CAIRN_XGB(XGBSetGlobalConfig(R"({"verbosity": 1})"), "setting verbosity");
+  std::string log;
+  LogCapture capture(&log);
+  // One parameter at a time, configuring after each, so a failure names its parameter even when
+  // XGBoost's message does not ("Unknown metric function bogus"). A booster whose configuration
+  // failed is unusable (XGBoost 1.7 crashes on the next update), so the first failure ends it.
+  for (const auto& [key, value] : params) {
+    if (key == "verbosity") {
+      if (value != "0" && value != "1" && value != "2" && value != "3") {
+        return InvalidArgument("invalid XGBoost parameter verbosity=" + value +
+                               ": must be 0 (silent), 1 (warning), 2 (info) or 3 (debug)");
+      }
+      continue;
+    }
+    Status status = SetParams(booster.handle, {{key, value}});
+    if (status.ok()) {
+      bst_ulong length = 0;
+      const char* json = nullptr;
+      if (XGBoosterSaveJsonConfig(booster.handle, &length, &json) != 0) {
+        status = Internal(LastError());
+      }
+    }
+    if (!status.ok()) {
+      std::string message = status.message();
+      if (message.rfind("xgboost: ", 0) == 0) {  // drop Check's "xgboost: setting …: " prefix
+        const size_t colon = message.find(": ", 9);
+        if (colon != std::string::npos) message = message.substr(colon + 2);
+      }
+      return InvalidArgument("invalid XGBoost parameter " + key + "=" + value + ": " + message);
+    }
+  }
+  const std::vector<std::string> unused = UnusedParameters(log);
+  if (!unused.empty()) {
+    std::string list;
+    for (const auto& name : unused) list += (list.empty() ? "" : ", ") + name;
+    return InvalidArgument("unknown XGBoost parameter" +
+                           std::string(unused.size() > 1 ? "s " : " ") + list +
+                           " (XGBoost: Parameters: { " + list + " } are not used)");
+  }
+  return Status();
 }
 
 std::vector<double> MeanAbsoluteShap(const ShapValues& shap) {

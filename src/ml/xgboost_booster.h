@@ -48,9 +48,18 @@ class XgboostMatrix {
   int64_t cols_ = 0;
 };
 
-struct TrainOptions {
+// One "[round]\tset-metric:value" entry of XGBoost's per-round evaluation line.
+struct EvalEntry {
+  std::string set;     // "train", "valid"
+  std::string metric;  // "auc", "logloss", "ndcg@5" …
+  double value = 0;
+};
+
+struct BoosterOptions {
   // XGBoost parameters ("objective", "eta", "max_depth", "eval_metric", "seed" …), set in key
-  // order. "nthread" here overrides `nthread` below.
+  // order. "nthread" here overrides `nthread` below. "eval_metric" may list several metrics
+  // separated by commas ("logloss,auc"); each is evaluated every round, and the last one is the
+  // metric early stopping watches (as in XGBoost's Python package).
   std::map<std::string, std::string> params;
   int num_rounds = 100;
   // Stop when the validation metric has not improved for this many rounds; 0 turns early
@@ -60,6 +69,8 @@ struct TrainOptions {
   // Called after every round with the round (0-based) and the last evaluation metric on the
   // training and validation sets (NaN for the validation set when there is none).
   std::function<void(int round, double train_metric, double valid_metric)> on_iteration;
+  // Called after every round with every entry of XGBoost's evaluation line, in its order.
+  std::function<void(int round, std::span<const EvalEntry> entries)> on_evaluation;
 };
 
 struct TrainSummary {
@@ -99,7 +110,8 @@ class XgboostBooster {
   // so its bytes, predictions and SHAP values all reflect the best round without any
   // iteration_range bookkeeping by whoever loads it later.
   static Result<XgboostBooster> Train(const XgboostMatrix& train, const XgboostMatrix* valid,
-                                      const TrainOptions& options, TrainSummary* summary = nullptr);
+                                      const BoosterOptions& options,
+                                      TrainSummary* summary = nullptr);
   // Loads bytes from SaveRaw (either format; XGBoost detects which).
   static Result<XgboostBooster> LoadRaw(std::string_view bytes,
                                         int nthread = kDefaultXgboostThreads);
@@ -120,6 +132,26 @@ class XgboostBooster {
   Result<ShapValues> ShapContributions(const XgboostMatrix& matrix) const;
   // Boosting rounds in the model.
   Result<int> NumRounds() const;
+  // Number of input features the model was trained on.
+  Result<int64_t> NumFeatures() const;
+  // Predicts straight from a dense row-major float buffer (NaN = missing) without building a
+  // DMatrix (XGBoost's in-place prediction): the same values as Predict on the same data, but
+  // cheaper for small batches, and safe to call from several threads at once. Boosters XGBoost
+  // cannot predict in place (gblinear) go through a DMatrix, one call at a time. `values` has
+  // rows × cols entries;
+  // cols must equal NumFeatures().
+  Result<std::vector<float>> PredictDense(std::span<const float> values, int64_t rows, int64_t cols,
+                                          bool output_margin = false) const;
+  // XGBoost's configuration of this booster as JSON text (objective, num_class, parameters).
+  Result<std::string> SaveConfig() const;
+  // Names and types stored with the model (and shown by XGBoost's own tools); `types` uses
+  // XGBoost's codes ("q" quantitative, "int", "i" indicator) and is empty or one per name.
+  Status SetFeatureInfo(std::span<const std::string> names, std::span<const std::string> types);
+  // Sets a string attribute stored with the model (XGBoosterSetAttr); Python's XGBClassifier
+  // reads its estimator metadata from the "scikit_learn" attribute.
+  Status SetAttribute(const std::string& key, const std::string& value);
+  // The feature names stored with the model; empty when it has none.
+  Result<std::vector<std::string>> FeatureNames() const;
 
  private:
   explicit XgboostBooster(void* handle) : handle_(handle) {}
@@ -130,12 +162,16 @@ class XgboostBooster {
 
 // Parses one XGBoosterEvalOneIter line, "[3]\ttrain-auc:0.91\tvalid-auc:0.84", into
 // (set name, metric name, value) entries in order. kInvalidArgument on a malformed line.
-struct EvalEntry {
-  std::string set;
-  std::string metric;
-  double value = 0;
-};
 Result<std::vector<EvalEntry>> ParseEvalLine(std::string_view line);
+
+// Checks XGBoost parameters the way XGBoost itself would at the start of training, without
+// training: kInvalidArgument naming the first parameter XGBoost rejects (a malformed value, an
+// unknown objective, tree method or metric) with XGBoost's own message, or every parameter it
+// would silently ignore (an unknown name such as "max_dept"). `num_features` sizes the small
+// matrix the check configures a booster on. Parameters are applied in key order, "eval_metric"
+// split on commas, as Train applies them.
+Status ValidateXgboostParams(const std::map<std::string, std::string>& params,
+                             int64_t num_features);
 
 // Whether a larger value of XGBoost metric `metric` is better (auc, aucpr, map, ndcg, pre…).
 bool MetricIsMaximized(std::string_view metric);

@@ -56,7 +56,7 @@ TEST(XgboostBooster, ReportsXgboostErrorsAsStatuses) {
   const std::vector<float> values = {1, 2, 3, 4};
   auto m = XgboostMatrix::Create(values, 2, 2, std::vector<float>{0, 1});
   ASSERT_TRUE(m.ok());
-  TrainOptions options;
+  BoosterOptions options;
   options.params["objective"] = "no:such-objective";
   options.num_rounds = 2;
   auto booster = XgboostBooster::Train(*m, nullptr, options);
@@ -82,7 +82,7 @@ TEST(XgboostBooster, MulticlassAndRegressionShapes) {
   }
   auto mc = XgboostMatrix::Create(values, 300, 2, classes);
   ASSERT_TRUE(mc.ok());
-  TrainOptions options;
+  BoosterOptions options;
   options.params = {{"objective", "multi:softprob"}, {"num_class", "3"}, {"seed", "1"}};
   options.num_rounds = 20;
   auto multi = XgboostBooster::Train(*mc, nullptr, options);
@@ -186,8 +186,8 @@ const ChurnData& Churn() {
   return data;
 }
 
-TrainOptions ChurnOptions() {
-  TrainOptions options;
+BoosterOptions ChurnOptions() {
+  BoosterOptions options;
   options.params = {{"objective", "binary:logistic"},
                     {"eval_metric", "auc"},
                     {"max_depth", "4"},
@@ -224,7 +224,7 @@ class ChurnTest : public ::testing::Test {
 };
 
 TEST_F(ChurnTest, EarlyStoppingReachesTheHeldOutAucAndKeepsTheBestRounds) {
-  TrainOptions options = ChurnOptions();
+  BoosterOptions options = ChurnOptions();
   std::vector<double> valid_history;
   options.on_iteration = [&](int round, double train_metric, double valid_metric) {
     EXPECT_EQ(round, static_cast<int>(valid_history.size()));
@@ -266,7 +266,7 @@ TEST_F(ChurnTest, EarlyStoppingReachesTheHeldOutAucAndKeepsTheBestRounds) {
 }
 
 TEST_F(ChurnTest, SameDataParamsAndSeedGiveIdenticalBytes) {
-  TrainOptions options = ChurnOptions();
+  BoosterOptions options = ChurnOptions();
   options.num_rounds = 150;
   auto a = XgboostBooster::Train(*train_, &*valid_, options);
   auto b = XgboostBooster::Train(*train_, &*valid_, options);
@@ -284,7 +284,7 @@ TEST_F(ChurnTest, SameDataParamsAndSeedGiveIdenticalBytes) {
 }
 
 TEST_F(ChurnTest, ShapContributionsSumToTheMargin) {
-  TrainOptions options = ChurnOptions();
+  BoosterOptions options = ChurnOptions();
   options.num_rounds = 100;
   options.early_stopping_rounds = 0;
   auto booster = XgboostBooster::Train(*train_, &*valid_, options);
@@ -318,7 +318,7 @@ TEST_F(ChurnTest, ShapContributionsSumToTheMargin) {
 }
 
 TEST_F(ChurnTest, PredictionsSurviveSaveAndLoadInBothFormats) {
-  TrainOptions options = ChurnOptions();
+  BoosterOptions options = ChurnOptions();
   options.num_rounds = 60;
   options.early_stopping_rounds = 0;
   auto booster = XgboostBooster::Train(*train_, &*valid_, options);
@@ -336,6 +336,104 @@ TEST_F(ChurnTest, PredictionsSurviveSaveAndLoadInBothFormats) {
     EXPECT_EQ(*loaded->SaveRaw(format), *bytes) << format;
   }
   EXPECT_EQ(booster->SaveRaw("xml").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(ChurnTest, InPlacePredictionFeatureNamesAndAttributesSurviveSaving) {
+  BoosterOptions options = ChurnOptions();
+  options.num_rounds = 30;
+  options.early_stopping_rounds = 0;
+  options.params["eval_metric"] = "logloss,auc";  // several metrics, in order, every round
+  int rounds = 0;
+  options.on_evaluation = [&](int round, std::span<const EvalEntry> entries) {
+    EXPECT_EQ(round, rounds++);
+    ASSERT_EQ(entries.size(), 4u);
+    EXPECT_EQ(entries[0].set + "-" + entries[0].metric, "train-logloss");
+    EXPECT_EQ(entries[3].set + "-" + entries[3].metric, "valid-auc");
+  };
+  TrainSummary summary;
+  auto booster = XgboostBooster::Train(*train_, &*valid_, options, &summary);
+  ASSERT_TRUE(booster.ok()) << booster.status().ToString();
+  EXPECT_EQ(rounds, 30);
+  EXPECT_EQ(summary.metric, "auc");  // the last metric decides
+
+  // In-place prediction from the dense buffer equals prediction through a DMatrix.
+  const ChurnData& d = Churn();
+  std::vector<float> values;
+  for (int64_t r : split_.valid) {
+    values.insert(values.end(), d.values.begin() + r * d.cols, d.values.begin() + (r + 1) * d.cols);
+  }
+  const auto rows = static_cast<int64_t>(split_.valid.size());
+  auto dense = booster->PredictDense(values, rows, d.cols);
+  auto through_matrix = booster->Predict(*valid_);
+  ASSERT_TRUE(dense.ok() && through_matrix.ok()) << dense.status().ToString();
+  EXPECT_EQ(*dense, *through_matrix);
+  auto margins = booster->PredictDense(values, rows, d.cols, /*output_margin=*/true);
+  ASSERT_TRUE(margins.ok());
+  EXPECT_NEAR(1 / (1 + std::exp(-(*margins)[0])), (*dense)[0], 1e-6);
+  EXPECT_EQ(booster->PredictDense(values, rows + 1, d.cols).status().code(),
+            StatusCode::kInvalidArgument);
+
+  EXPECT_TRUE(booster->FeatureNames()->empty());
+  ASSERT_TRUE(booster->SetFeatureInfo(d.names, std::vector<std::string>(d.names.size(), "q")).ok());
+  ASSERT_TRUE(booster->SetAttribute("scikit_learn", R"({"n_classes_": 2})").ok());
+  EXPECT_FALSE(booster->SetFeatureInfo(d.names, std::vector<std::string>{"q"}).ok());
+  auto loaded = XgboostBooster::LoadRaw(*booster->SaveRaw("ubj"));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded->FeatureNames(), d.names);
+  EXPECT_EQ(*loaded->NumFeatures(), d.cols);
+  auto config = loaded->SaveConfig();
+  ASSERT_TRUE(config.ok());
+  EXPECT_NE(config->find("binary:logistic"), std::string::npos);
+  EXPECT_NE(loaded->SaveRaw("json")->find("scikit_learn"), std::string::npos);
+}
+
+TEST(XgboostBooster, LinearBoostersPredictDenseThroughAMatrix) {
+  std::vector<float> values, target;
+  for (int i = 0; i < 200; ++i) {
+    values.push_back(static_cast<float>(i % 10));
+    values.push_back(static_cast<float>(i % 7));
+    target.push_back(static_cast<float>(2 * (i % 10) - (i % 7)));
+  }
+  auto m = XgboostMatrix::Create(values, 200, 2, target);
+  ASSERT_TRUE(m.ok());
+  BoosterOptions options;
+  options.params = {{"booster", "gblinear"}, {"objective", "reg:squarederror"}};
+  options.num_rounds = 5;
+  auto booster = XgboostBooster::Train(*m, nullptr, options);
+  ASSERT_TRUE(booster.ok()) << booster.status().ToString();
+  auto dense = booster->PredictDense(values, 200, 2);  // XGBoost 1.7: no in-place gblinear
+  ASSERT_TRUE(dense.ok()) << dense.status().ToString();
+  EXPECT_EQ(*dense, *booster->Predict(*m));
+}
+
+TEST(ValidateXgboostParams, NamesTheParameterXgboostRejectsOrIgnores) {
+  EXPECT_TRUE(ValidateXgboostParams({{"objective", "multi:softprob"},
+                                     {"num_class", "3"},
+                                     {"eta", "0.1"},
+                                     {"learning_rate", "0.1"},
+                                     {"eval_metric", "mlogloss,merror"},
+                                     {"max_bin", "64"},
+                                     {"tree_method", "hist"},
+                                     {"verbosity", "0"}},
+                                    4)
+                  .ok());
+  // verbosity=0 above must not silence the check now (XGBoost's verbosity is per thread).
+  auto unknown = ValidateXgboostParams({{"max_dept", "3"}, {"colsample_by_tree", "1"}}, 4);
+  EXPECT_EQ(unknown.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.message().find("unknown XGBoost parameters colsample_by_tree, max_dept"),
+            std::string::npos)
+      << unknown.message();
+  auto malformed = ValidateXgboostParams({{"max_depth", "deep"}}, 4);
+  EXPECT_EQ(malformed.message(),
+            "invalid XGBoost parameter max_depth=deep: Invalid Parameter format for max_depth "
+            "expect int but value='deep'");
+  // XGBoost's message does not name the parameter; ours does, without its stack trace.
+  auto metric = ValidateXgboostParams({{"eta", "0.1"}, {"eval_metric", "bogus"}}, 4);
+  EXPECT_EQ(metric.message(),
+            "invalid XGBoost parameter eval_metric=bogus: Unknown metric function bogus");
+  EXPECT_FALSE(ValidateXgboostParams({}, 0).ok());
+  EXPECT_FALSE(ValidateXgboostParams({{"verbosity", "loud"}}, 4).ok());
+  EXPECT_FALSE(ValidateXgboostParams({{"verbosity", "0"}, {"max_dept", "3"}}, 4).ok());
 }
 
 }  // namespace

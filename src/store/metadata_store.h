@@ -1,5 +1,5 @@
 // MetadataStore: the workspace's durable metadata (experiments, runs, metric histories, artifact
-// index, dataset versions). One interface; backends (SQLite now, PostgreSQL later) pass the same
+// index, dataset versions, model registry). One interface; backends (SQLite now, PostgreSQL later) pass the same
 // conformance suite.
 #pragma once
 
@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "store/records.h"
+#include "store/registry_query.h"
 #include "store/run_query.h"
 
 namespace cairn::store {
@@ -92,6 +93,111 @@ class MetadataStore {
   virtual Result<std::vector<DatasetSummary>> ListDatasets() = 0;
   // Every version of dataset `name`, newest first. kNotFound if the dataset does not exist.
   virtual Result<std::vector<DatasetVersion>> ListDatasetVersions(std::string_view name) = 0;
+  // --- model registry (MLflow's registered models, versions, tags, aliases) -----------------
+  // Names compare exactly. Version numbers are assigned by the store: 1 for a model's first
+  // version, then one more than the highest ever assigned to it (a deleted version's number is
+  // never reused; a deleted and re-created model starts again at 1). The caller validates names,
+  // tags, aliases, stages and sources. `time` arguments of 0 mean now. Errors name the entity as
+  // MLflow does: "Registered Model with name=x not found", "Model Version (name=x, version=3) not
+  // found", "Registered model alias a not found.", "Registered Model (name=x) already exists."
+
+  // Creates model `model.name` with its description and tags, created and last updated at
+  // `model.creation_timestamp` (0: now); latest_versions and aliases are ignored. Returns the
+  // stored model. kAlreadyExists if the name is taken.
+  virtual Result<RegisteredModel> CreateRegisteredModel(const RegisteredModel& model) = 0;
+  // The model with its tags, aliases and latest version per stage. kNotFound.
+  virtual Result<RegisteredModel> GetRegisteredModel(std::string_view name) = 0;
+  // Sets the description and last_updated_timestamp; returns the model. kNotFound.
+  virtual Result<RegisteredModel> UpdateRegisteredModel(std::string_view name,
+                                                        std::string_view description,
+                                                        int64_t time) = 0;
+  // Renames the model; its versions (last updated at `time` too), tags and aliases follow.
+  // kNotFound; kAlreadyExists if another model has `new_name`.
+  virtual Result<RegisteredModel> RenameRegisteredModel(std::string_view name,
+                                                        std::string_view new_name,
+                                                        int64_t time) = 0;
+  // Deletes the model with its versions, tags and aliases. kNotFound.
+  virtual Status DeleteRegisteredModel(std::string_view name) = 0;
+  virtual Result<RegisteredModelPage> SearchRegisteredModels(
+      const RegisteredModelQuery& query) = 0;
+  // Upserts a model tag. kNotFound if there is no such model.
+  virtual Status SetRegisteredModelTag(std::string_view name, const Tag& tag) = 0;
+  // Removes the tag if present (an absent tag is fine, as in MLflow). kNotFound if no model.
+  virtual Status DeleteRegisteredModelTag(std::string_view name, std::string_view key) = 0;
+
+  // Records the next version of model `v.name` (v.version and v.aliases are ignored), created and
+  // last updated at v.creation_timestamp (0: now), which also becomes the model's
+  // last_updated_timestamp. Returns the stored version. kNotFound if there is no such model.
+  // Concurrent calls on one model get distinct, consecutive numbers.
+  virtual Result<ModelVersion> CreateModelVersion(const ModelVersion& v) = 0;
+  // The version with its tags and aliases. kNotFound (also for an unknown model).
+  virtual Result<ModelVersion> GetModelVersion(std::string_view name, int64_t version) = 0;
+  // Sets the description and last_updated_timestamp; returns the version. kNotFound.
+  virtual Result<ModelVersion> UpdateModelVersion(std::string_view name, int64_t version,
+                                                  std::string_view description,
+                                                  int64_t time) = 0;
+  // Moves the version to `stage`. With `archive_existing`, the model's other versions in `stage`
+  // move to Archived. Every version moved, and the model, are last updated at `time`. Returns the
+  // version. kNotFound.
+  virtual Result<ModelVersion> TransitionModelVersionStage(std::string_view name, int64_t version,
+                                                           ModelStage stage,
+                                                           bool archive_existing,
+                                                           int64_t time) = 0;
+  // Deletes the version with its tags and the aliases pointing at it; the model is last updated
+  // at `time`. kNotFound.
+  virtual Status DeleteModelVersion(std::string_view name, int64_t version, int64_t time) = 0;
+  virtual Result<ModelVersionPage> SearchModelVersions(const ModelVersionQuery& query) = 0;
+  // Upserts a version tag. kNotFound.
+  virtual Status SetModelVersionTag(std::string_view name, int64_t version, const Tag& tag) = 0;
+  // Removes the tag if present. kNotFound if there is no such version.
+  virtual Status DeleteModelVersionTag(std::string_view name, int64_t version,
+                                       std::string_view key) = 0;
+  // Points `alias` at the version, moving it if it pointed elsewhere. kNotFound for an unknown
+  // model or version.
+  virtual Status SetRegisteredModelAlias(std::string_view name, std::string_view alias,
+                                         int64_t version) = 0;
+  // Removes the alias if present (absent is fine, as in MLflow). kNotFound if no model.
+  virtual Status DeleteRegisteredModelAlias(std::string_view name, std::string_view alias) = 0;
+  // The version `alias` points at. kNotFound for an unknown model or alias.
+  virtual Result<ModelVersion> GetModelVersionByAlias(std::string_view name,
+                                                      std::string_view alias) = 0;
+
+  // --- endpoints and deployments ------------------------------------------------------------
+  // Names compare exactly. The caller validates names, model URIs and the traffic rules (sums,
+  // limits); the store enforces existence, uniqueness, and that a deployment taking traffic
+  // stays. `time` arguments of 0 mean now. Errors name the entity: "endpoint 'x' does not
+  // exist", "deployment 'blue' of endpoint 'x' does not exist".
+
+  // Creates `endpoint.name` (traffic_version 0, no deployments), created and updated at
+  // endpoint.creation_time (0: now). kAlreadyExists if the name is taken.
+  virtual Result<Endpoint> CreateEndpoint(const Endpoint& endpoint) = 0;
+  virtual Result<Endpoint> GetEndpoint(std::string_view name) = 0;
+  // Every endpoint, sorted by name.
+  virtual Result<std::vector<Endpoint>> ListEndpoints() = 0;
+  // Sets the description and sample rate; returns the endpoint. kNotFound.
+  virtual Result<Endpoint> UpdateEndpoint(std::string_view name, std::string_view description,
+                                          double sample_rate, int64_t time) = 0;
+  // Deletes the endpoint with its deployments. kNotFound.
+  virtual Status DeleteEndpoint(std::string_view name) = 0;
+  // Replaces the endpoint's traffic configuration in one transaction: the deployments named in
+  // `traffic` get their live and mirrored percents, every other one 0, and traffic_version goes
+  // up by one. kNotFound naming the endpoint, or a deployment it does not have (then nothing
+  // changes). Returns the endpoint.
+  virtual Result<Endpoint> SetEndpointTraffic(std::string_view name,
+                                              const EndpointTraffic& traffic, int64_t time) = 0;
+
+  // Adds deployment `d.name` to endpoint `d.endpoint`, taking no traffic (d.traffic and d.mirror
+  // are ignored), created and updated at d.creation_time (0: now). kNotFound for an unknown
+  // endpoint; kAlreadyExists if the endpoint has a deployment of that name.
+  virtual Result<Deployment> CreateDeployment(const Deployment& d) = 0;
+  virtual Result<Deployment> GetDeployment(std::string_view endpoint, std::string_view name) = 0;
+  // The endpoint's deployments, sorted by name. kNotFound for an unknown endpoint.
+  virtual Result<std::vector<Deployment>> ListDeployments(std::string_view endpoint) = 0;
+  // Sets the model (model_uri, model_name, model_version, run_id, storage_location) and threads
+  // of deployment (d.endpoint, d.name), updated at `time`; its traffic is kept. kNotFound.
+  virtual Result<Deployment> UpdateDeployment(const Deployment& d, int64_t time) = 0;
+  // kNotFound; kFailedPrecondition while it takes live or mirrored traffic.
+  virtual Status DeleteDeployment(std::string_view endpoint, std::string_view name) = 0;
 };
 
 }  // namespace cairn::store

@@ -32,4 +32,44 @@ std::optional<ViewType> ParseViewType(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view ModelStageName(ModelStage stage) {
+  switch (stage) {
+    case ModelStage::kNone: return "None";
+    case ModelStage::kStaging: return "Staging";
+    case ModelStage::kProduction: return "Production";
+    case ModelStage::kArchived: return "Archived";
+  }
+  return "None";
+}
+
+std::optional<ModelStage> ParseModelStage(std::string_view name) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (ModelStage s : {ModelStage::kNone, ModelStage::kStaging, ModelStage::kProduction,
+                       ModelStage::kArchived}) {
+    std::string_view canonical = ModelStageName(s);
+    if (canonical.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < name.size() && same; ++i) same = lower(canonical[i]) == lower(name[i]);
+    if (same) return s;
+  }
+  return std::nullopt;
+}
+
+std::string_view ModelVersionStatusName(ModelVersionStatus status) {
+  switch (status) {
+    case ModelVersionStatus::kPendingRegistration: return "PENDING_REGISTRATION";
+    case ModelVersionStatus::kFailedRegistration: return "FAILED_REGISTRATION";
+    case ModelVersionStatus::kReady: return "READY";
+  }
+  return "READY";
+}
+
+std::optional<ModelVersionStatus> ParseModelVersionStatus(std::string_view name) {
+  for (ModelVersionStatus s : {ModelVersionStatus::kPendingRegistration,
+                               ModelVersionStatus::kFailedRegistration, ModelVersionStatus::kReady}) {
+    if (ModelVersionStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace cairn::store

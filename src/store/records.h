@@ -1,5 +1,5 @@
 // Tracking records as the metadata store keeps them (MLflow's entities, without any wire format),
-// plus dataset versions.
+// plus dataset versions and the model registry.
 #pragma once
 
 #include <cstdint>
@@ -139,6 +139,100 @@ struct DatasetSummary {
   int64_t version_count = 0;
   int64_t last_update_time = 0;  // the latest version's creation_time
   std::string description;       // the latest version's
+};
+
+// --- model registry (MLflow's registered models, model versions, aliases) --------------------
+
+// MLflow's model version stages. Canonical names: "None", "Staging", "Production", "Archived".
+enum class ModelStage { kNone, kStaging, kProduction, kArchived };
+// MLflow's model version statuses; Cairn registers synchronously, so versions are kReady.
+enum class ModelVersionStatus { kPendingRegistration, kFailedRegistration, kReady };
+
+std::string_view ModelStageName(ModelStage stage);
+// Case-insensitive, as MLflow's get_canonical_stage ("production" → kProduction).
+std::optional<ModelStage> ParseModelStage(std::string_view name);
+std::string_view ModelVersionStatusName(ModelVersionStatus status);  // "READY" | …
+std::optional<ModelVersionStatus> ParseModelVersionStatus(std::string_view name);
+
+struct ModelVersion {
+  std::string name;
+  int64_t version = 0;  // 1, 2, … per registered model; assigned by the store, never reused
+  int64_t creation_timestamp = 0;
+  int64_t last_updated_timestamp = 0;
+  ModelStage current_stage = ModelStage::kNone;
+  std::string description;
+  std::string source;            // as the client gave it (runs:/…, mlflow-artifacts:/…, s3://…)
+  std::string storage_location;  // where the model's files are: the download URI
+  std::string run_id;            // the run that produced it; may be empty
+  // When storage_location lies under run_id's artifact root: the path inside it ("" for the root).
+  std::optional<std::string> artifact_path;
+  std::string run_link;
+  ModelVersionStatus status = ModelVersionStatus::kReady;
+  std::string status_message;
+  std::vector<Tag> tags;             // sorted by key
+  std::vector<std::string> aliases;  // sorted
+};
+
+struct ModelAlias {
+  std::string alias;
+  int64_t version = 0;
+  bool operator==(const ModelAlias&) const = default;
+};
+
+struct RegisteredModel {
+  std::string name;
+  int64_t creation_timestamp = 0;
+  int64_t last_updated_timestamp = 0;
+  std::string description;
+  // The latest version of each stage that has one, stages ordered by their lowest version number
+  // (MLflow's order).
+  std::vector<ModelVersion> latest_versions;
+  std::vector<Tag> tags;            // sorted by key
+  std::vector<ModelAlias> aliases;  // sorted by alias
+};
+
+// --- endpoints and deployments (workspace scoring) -------------------------------------------
+
+// A scoring endpoint: a stable name whose requests are split between its deployments.
+struct Endpoint {
+  std::string name;
+  std::string description;
+  // The share of requests the prediction log keeps (inputs, outputs), in [0, 1].
+  double sample_rate = 1.0;
+  // Counts the traffic configurations set (SetEndpointTraffic): 0 before the first.
+  int64_t traffic_version = 0;
+  int64_t creation_time = 0;     // ms since the epoch
+  int64_t last_update_time = 0;  // ms since the epoch
+  bool operator==(const Endpoint&) const = default;
+};
+
+// A model served behind an endpoint, with its shares of the endpoint's traffic.
+struct Deployment {
+  std::string endpoint;
+  std::string name;
+  std::string model_uri;         // as given: models:/churn/3, models:/churn@champion, runs:/…
+  std::string model_name;        // the registered model it resolved to; "" for other URIs
+  int64_t model_version = 0;     // the version it resolved to (pinned); 0 for other URIs
+  std::string run_id;            // the run that produced the model; may be empty
+  std::string storage_location;  // where the model's files are (mlflow-artifacts:/…)
+  int64_t threads = 0;           // requests it scores at once; 0: no limit of its own
+  int64_t traffic = 0;           // percent of the endpoint's live requests it answers
+  int64_t mirror = 0;            // percent of the endpoint's requests copied to it (shadow)
+  int64_t creation_time = 0;
+  int64_t last_update_time = 0;
+  bool operator==(const Deployment&) const = default;
+};
+
+struct TrafficShare {
+  std::string deployment;
+  int64_t percent = 0;
+  bool operator==(const TrafficShare&) const = default;
+};
+
+// An endpoint's whole traffic configuration: deployments not named take none.
+struct EndpointTraffic {
+  std::vector<TrafficShare> live;
+  std::vector<TrafficShare> mirror;
 };
 
 }  // namespace cairn::store

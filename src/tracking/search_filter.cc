@@ -76,6 +76,29 @@ constexpr AttributeSpec kExperimentAttributes[] = {
     {"experiment_id", "experiment_id", false, false},
 };
 
+// The model registry (MLflow's SearchModelUtils / SearchModelVersionUtils).
+constexpr EntitySpec kRegistryEntities[] = {
+    {"attribute", EntityKind::kAttribute},
+    {"tag", EntityKind::kTag},
+    {"tags", EntityKind::kTag},
+};
+
+constexpr AttributeSpec kRegisteredModelAttributes[] = {
+    {"name", "name", false, true},
+    {"creation_timestamp", "creation_timestamp", true, false},
+    {"last_updated_timestamp", "last_updated_timestamp", true, false},
+    {"timestamp", "last_updated_timestamp", true, false},
+};
+
+constexpr AttributeSpec kModelVersionAttributes[] = {
+    {"name", "name", false, true},
+    {"version_number", "version_number", true, true},
+    {"run_id", "run_id", false, true},
+    {"source_path", "source_path", false, true},
+    {"creation_timestamp", "creation_timestamp", true, false},
+    {"last_updated_timestamp", "last_updated_timestamp", true, false},
+};
+
 struct Grammar {
   std::span<const EntitySpec> entities;
   std::string_view entity_names;  // for error messages
@@ -89,6 +112,10 @@ constexpr Grammar kRunGrammar = {kRunEntities, "['metric', 'parameter', 'tag', '
 constexpr Grammar kExperimentGrammar = {kExperimentEntities,
                                         "('attribute', 'attributes', 'tag', 'tags')",
                                         kExperimentAttributes, false, true};
+constexpr Grammar kRegisteredModelGrammar = {kRegistryEntities, "('attribute', 'tag', 'tags')",
+                                             kRegisteredModelAttributes, false, true};
+constexpr Grammar kModelVersionGrammar = {kRegistryEntities, "('attribute', 'tag', 'tags')",
+                                          kModelVersionAttributes, true, true};
 
 // ---------------------------------------------------------------------------------------------
 // Tokenizer.
@@ -623,6 +650,22 @@ Result<std::vector<Comparison>> ParseExperimentFilter(std::string_view filter) {
 
 Result<OrderKey> ParseExperimentOrderBy(std::string_view clause) {
   return ParseOrderBy(clause, kExperimentGrammar);
+}
+
+Result<std::vector<Comparison>> ParseRegisteredModelFilter(std::string_view filter) {
+  return FilterParser(filter, kRegisteredModelGrammar).Parse();
+}
+
+Result<OrderKey> ParseRegisteredModelOrderBy(std::string_view clause) {
+  return ParseOrderBy(clause, kRegisteredModelGrammar);
+}
+
+Result<std::vector<Comparison>> ParseModelVersionFilter(std::string_view filter) {
+  return FilterParser(filter, kModelVersionGrammar).Parse();
+}
+
+Result<OrderKey> ParseModelVersionOrderBy(std::string_view clause) {
+  return ParseOrderBy(clause, kModelVersionGrammar);
 }
 
 }  // namespace cairn::tracking

@@ -40,4 +40,15 @@ Result<std::vector<store::Comparison>> ParseExperimentFilter(std::string_view fi
 // last_update_time only.
 Result<store::OrderKey> ParseExperimentOrderBy(std::string_view clause);
 
+// Model registry searches. Entities: attribute (the default), tag(s).
+// Registered models: attribute name (= != LIKE ILIKE), tags (= != LIKE ILIKE); order_by name,
+// creation_timestamp, last_updated_timestamp (alias timestamp).
+Result<std::vector<store::Comparison>> ParseRegisteredModelFilter(std::string_view filter);
+Result<store::OrderKey> ParseRegisteredModelOrderBy(std::string_view clause);
+// Model versions: string attributes name, run_id, source_path (also IN / NOT IN), numeric
+// version_number, tags; order_by name, version_number, creation_timestamp,
+// last_updated_timestamp.
+Result<std::vector<store::Comparison>> ParseModelVersionFilter(std::string_view filter);
+Result<store::OrderKey> ParseModelVersionOrderBy(std::string_view clause);
+
 }  // namespace cairn::tracking

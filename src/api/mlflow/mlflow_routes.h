@@ -1,10 +1,11 @@
-// Registers the MLflow REST API 2.0 (tracking) and the artifact proxy on a router, under both
+// Registers the MLflow REST API 2.0 (tracking, model registry) and the artifact proxy on a router, under both
 // /api/2.0 and /ajax-api/2.0.
 #pragma once
 
 #include <cstddef>
 
 #include "http/router.h"
+#include "registry/registry_service.h"
 #include "tracking/artifact_service.h"
 #include "tracking/tracking_service.h"
 
@@ -19,6 +20,9 @@ struct RouteLimits {
 void RegisterTrackingRoutes(http::Router& router, tracking::TrackingService& tracking,
                             const RouteLimits& limits);
 void RegisterArtifactRoutes(http::Router& router, tracking::ArtifactService& artifacts,
+                            const RouteLimits& limits);
+// The model registry (registered models, versions, tags, aliases): registry_handlers.cc.
+void RegisterRegistryRoutes(http::Router& router, registry::RegistryService& registry,
                             const RouteLimits& limits);
 
 }  // namespace cairn::api::mlflow

@@ -289,6 +289,88 @@ CREATE TABLE dataset_versions (
   PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
 )sql",
+    // 3: the model registry. Children reference the model by its integer id, so a rename is one
+    // UPDATE; last_version keeps version numbers unique across deletions.
+    R"sql(
+CREATE TABLE registered_models (
+  model_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  last_version INTEGER NOT NULL
+);
+CREATE INDEX registered_models_by_update ON registered_models (last_updated_time);
+CREATE TABLE registered_model_tags (
+  model_id INTEGER NOT NULL REFERENCES registered_models (model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE INDEX registered_model_tags_by_value ON registered_model_tags (key, value);
+-- artifact_path is NULL when storage_location is not under run_id's artifact root.
+CREATE TABLE model_versions (
+  model_id INTEGER NOT NULL REFERENCES registered_models (model_id),
+  version INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  current_stage TEXT NOT NULL,
+  source TEXT NOT NULL,
+  storage_location TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  artifact_path TEXT,
+  run_link TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  PRIMARY KEY (model_id, version)
+) WITHOUT ROWID;
+CREATE INDEX model_versions_by_run ON model_versions (run_id);
+CREATE TABLE model_version_tags (
+  model_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, version, key),
+  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)
+) WITHOUT ROWID;
+CREATE TABLE registered_model_aliases (
+  model_id INTEGER NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (model_id, alias),
+  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)
+) WITHOUT ROWID;
+CREATE INDEX registered_model_aliases_by_version ON registered_model_aliases (model_id, version);
+)sql",
+    // 4: scoring endpoints and their deployments. A deployment's traffic and mirror percents live
+    // on its row, so a traffic change is one transaction over the endpoint's rows.
+    R"sql(
+CREATE TABLE endpoints (
+  endpoint_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  sample_rate REAL NOT NULL,
+  traffic_version INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+);
+CREATE TABLE deployments (
+  endpoint_id INTEGER NOT NULL REFERENCES endpoints (endpoint_id),
+  name TEXT NOT NULL,
+  model_uri TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  storage_location TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  traffic INTEGER NOT NULL,
+  mirror INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL,
+  PRIMARY KEY (endpoint_id, name)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -1841,6 +1923,959 @@ Result<std::vector<DatasetVersion>> SqliteMetadataStore::ListDatasetVersions(
   });
   if (!status.ok()) return status;
   return out;
+}
+
+// --- model registry ----------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kModelVersionColumns =
+    "version, creation_time, last_updated_time, description, current_stage, source, "
+    "storage_location, run_id, artifact_path, run_link, status, status_message";
+
+struct ModelRef {
+  int64_t id = 0;
+  std::string name;
+  int64_t last_version = 0;
+};
+
+Status ModelNotFound(std::string_view name) {
+  return NotFound("Registered Model with name=" + std::string(name) + " not found");
+}
+
+Status VersionNotFound(std::string_view name, int64_t version) {
+  return NotFound("Model Version (name=" + std::string(name) + ", version=" +
+                  std::to_string(version) + ") not found");
+}
+
+Status ModelExists(std::string_view name) {
+  return AlreadyExists("Registered Model (name=" + std::string(name) + ") already exists.");
+}
+
+Result<std::optional<ModelRef>> LookUpModel(Connection& c, std::string_view name) {
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT model_id, last_version FROM registered_models "
+                              "WHERE name = ?"));
+  s.Bind(1, name);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return std::optional<ModelRef>();
+  return std::optional<ModelRef>(ModelRef{s.Int(0), std::string(name), s.Int(1)});
+}
+
+Result<ModelRef> FindModel(Connection& c, std::string_view name) {
+  CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+  if (!ref) return ModelNotFound(name);
+  return std::move(*ref);
+}
+
+// kNotFound unless the model has the version.
+Status FindVersion(Connection& c, const ModelRef& model, int64_t version) {
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?"));
+  s.Bind(1, model.id).Bind(2, version);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return VersionNotFound(model.name, version);
+  return Status::Ok();
+}
+
+std::string StageText(ModelStage stage) { return std::string(ModelStageName(stage)); }
+
+Status TouchModel(Connection& c, int64_t model_id, int64_t time) {
+  CAIRN_TRY(Stmt s, c.Prepare("UPDATE registered_models SET last_updated_time = ? "
+                              "WHERE model_id = ?"));
+  s.Bind(1, time).Bind(2, model_id);
+  return s.Run();
+}
+
+// Loads one version (with tags and aliases) of a model whose name is known.
+Result<ModelVersion> LoadModelVersion(Connection& c, const ModelRef& model, int64_t version) {
+  ModelVersion v;
+  {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kModelVersionColumns +
+                                " FROM model_versions WHERE model_id = ? AND version = ?"));
+    s.Bind(1, model.id).Bind(2, version);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) return VersionNotFound(model.name, version);
+    v.name = model.name;
+    v.version = s.Int(0);
+    v.creation_timestamp = s.Int(1);
+    v.last_updated_timestamp = s.Int(2);
+    v.description = s.Text(3);
+    v.current_stage = ParseModelStage(s.TextView(4)).value_or(ModelStage::kNone);
+    v.source = s.Text(5);
+    v.storage_location = s.Text(6);
+    v.run_id = s.Text(7);
+    if (!s.IsNull(8)) v.artifact_path = s.Text(8);
+    v.run_link = s.Text(9);
+    v.status = ParseModelVersionStatus(s.TextView(10)).value_or(ModelVersionStatus::kReady);
+    v.status_message = s.Text(11);
+  }
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT key, value FROM model_version_tags "
+                                "WHERE model_id = ? AND version = ? ORDER BY key"));
+    s.Bind(1, model.id).Bind(2, version);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      v.tags.push_back({s.Text(0), s.Text(1)});
+    }
+  }
+  CAIRN_TRY(Stmt s, c.Prepare("SELECT alias FROM registered_model_aliases "
+                              "WHERE model_id = ? AND version = ? ORDER BY alias"));
+  s.Bind(1, model.id).Bind(2, version);
+  while (true) {
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) break;
+    v.aliases.push_back(s.Text(0));
+  }
+  return v;
+}
+
+// Loads a model (tags, aliases, latest version per stage) by id.
+Result<RegisteredModel> LoadRegisteredModel(Connection& c, int64_t model_id) {
+  RegisteredModel m;
+  ModelRef ref;
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT name, creation_time, last_updated_time, description, "
+                                "last_version FROM registered_models WHERE model_id = ?"));
+    s.Bind(1, model_id);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) return Internal("registered model #" + std::to_string(model_id) + " vanished");
+    m.name = s.Text(0);
+    m.creation_timestamp = s.Int(1);
+    m.last_updated_timestamp = s.Int(2);
+    m.description = s.Text(3);
+    ref = ModelRef{model_id, m.name, s.Int(4)};
+  }
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT key, value FROM registered_model_tags "
+                                "WHERE model_id = ? ORDER BY key"));
+    s.Bind(1, model_id);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      m.tags.push_back({s.Text(0), s.Text(1)});
+    }
+  }
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT alias, version FROM registered_model_aliases "
+                                "WHERE model_id = ? ORDER BY alias"));
+    s.Bind(1, model_id);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      m.aliases.push_back({s.Text(0), s.Int(1)});
+    }
+  }
+  // MLflow keeps the latest version per stage in a dict filled in version order, so stages come
+  // in the order of their lowest version.
+  std::vector<std::pair<std::string, int64_t>> latest;  // stage → latest version, first-seen order
+  {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT version, current_stage FROM model_versions "
+                                "WHERE model_id = ? ORDER BY version"));
+    s.Bind(1, model_id);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      std::string_view stage = s.TextView(1);
+      auto it = std::find_if(latest.begin(), latest.end(),
+                             [&](const auto& p) { return p.first == stage; });
+      if (it == latest.end()) {
+        latest.emplace_back(std::string(stage), s.Int(0));
+      } else {
+        it->second = s.Int(0);
+      }
+    }
+  }
+  for (const auto& [stage, version] : latest) {
+    CAIRN_TRY(ModelVersion v, LoadModelVersion(c, ref, version));
+    m.latest_versions.push_back(std::move(v));
+  }
+  return m;
+}
+
+std::optional<AttributeColumn> RegisteredModelAttribute(std::string_view key) {
+  if (key == "name") return AttributeColumn{"m.name", false};
+  if (key == "creation_timestamp") return AttributeColumn{"m.creation_time", true};
+  if (key == "last_updated_timestamp") return AttributeColumn{"m.last_updated_time", true};
+  return std::nullopt;
+}
+
+std::optional<AttributeColumn> ModelVersionAttribute(std::string_view key) {
+  if (key == "name") return AttributeColumn{"m.name", false};
+  if (key == "version_number") return AttributeColumn{"v.version", true};
+  if (key == "run_id") return AttributeColumn{"v.run_id", false};
+  if (key == "source_path") return AttributeColumn{"v.source", false};
+  if (key == "creation_timestamp") return AttributeColumn{"v.creation_time", true};
+  if (key == "last_updated_timestamp") return AttributeColumn{"v.last_updated_time", true};
+  return std::nullopt;
+}
+
+// Appends the WHERE terms of a registry search: attributes through `attribute`, tags on the
+// aliases t0, t1, … joined beforehand (in filter order).
+template <typename AttributeOf>
+Status AppendRegistryFilter(Sql& sql, const std::vector<Comparison>& filter,
+                            AttributeOf attribute) {
+  int alias = 0;
+  for (const Comparison& c : filter) {
+    sql << " AND ";
+    if (c.kind == EntityKind::kTag) {
+      CAIRN_RETURN_IF_ERROR(
+          AppendStringCondition(sql, "t" + std::to_string(alias++) + ".value", c));
+      continue;
+    }
+    if (c.kind != EntityKind::kAttribute) {
+      return InvalidArgument("the model registry is searched by attributes and tags only");
+    }
+    auto attr = attribute(c.key);
+    if (!attr) return InvalidArgument("Invalid attribute key '" + c.key + "' specified.");
+    if (attr->numeric) {
+      CAIRN_RETURN_IF_ERROR(AppendNumberCondition(sql, attr->column, c, false));
+    } else {
+      CAIRN_RETURN_IF_ERROR(AppendStringCondition(sql, attr->column, c));
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename AttributeOf>
+Status AppendRegistryOrder(Sql& sql, const std::vector<OrderKey>& order_by,
+                           AttributeOf attribute) {
+  for (const OrderKey& o : order_by) {
+    if (o.kind != EntityKind::kAttribute) {
+      return InvalidArgument("the model registry is ordered by attributes only");
+    }
+    auto attr = attribute(o.key);
+    if (!attr) return InvalidArgument("Invalid order_by key '" + o.key + "'");
+    sql << attr->column << (o.ascending ? " ASC, " : " DESC, ");
+  }
+  return Status::Ok();
+}
+
+void AppendLimit(Sql& sql, int64_t max_results, int64_t offset) {
+  sql << " LIMIT ";
+  sql.Param(std::max<int64_t>(max_results, 0) + 1);
+  sql << " OFFSET ";
+  sql.Param(std::max<int64_t>(offset, 0));
+}
+
+}  // namespace
+
+Result<RegisteredModel> SqliteMetadataStore::CreateRegisteredModel(const RegisteredModel& model) {
+  std::optional<RegisteredModel> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> existing, LookUpModel(c, model.name));
+    if (existing) return ModelExists(model.name);
+    int64_t created = model.creation_timestamp ? model.creation_timestamp : clock_.NowMillis();
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO registered_models (name, creation_time, "
+                                  "last_updated_time, description, last_version) "
+                                  "VALUES (?, ?, ?, ?, 0)"));
+      s.Bind(1, model.name).Bind(2, created).Bind(3, created).Bind(4, model.description);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    int64_t id = c.LastInsertRowid();
+    for (const Tag& tag : model.tags) {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO registered_model_tags (model_id, key, value) "
+                                  "VALUES (?, ?, ?) ON CONFLICT (model_id, key) "
+                                  "DO UPDATE SET value = excluded.value"));
+      s.Bind(1, id).Bind(2, tag.key).Bind(3, tag.value);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(out, LoadRegisteredModel(c, id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<RegisteredModel> SqliteMetadataStore::GetRegisteredModel(std::string_view name) {
+  std::optional<RegisteredModel> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_TRY(out, LoadRegisteredModel(c, ref.id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<RegisteredModel> SqliteMetadataStore::UpdateRegisteredModel(std::string_view name,
+                                                                   std::string_view description,
+                                                                   int64_t time) {
+  std::optional<RegisteredModel> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE registered_models SET description = ?, "
+                                  "last_updated_time = ? WHERE model_id = ?"));
+      s.Bind(1, description).Bind(2, time ? time : clock_.NowMillis()).Bind(3, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(out, LoadRegisteredModel(c, ref.id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<RegisteredModel> SqliteMetadataStore::RenameRegisteredModel(std::string_view name,
+                                                                   std::string_view new_name,
+                                                                   int64_t time) {
+  std::optional<RegisteredModel> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_TRY(std::optional<ModelRef> taken, LookUpModel(c, new_name));
+    if (taken && taken->id != ref.id) return ModelExists(new_name);
+    const int64_t now = time ? time : clock_.NowMillis();
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE registered_models SET name = ?, last_updated_time = ? "
+                                  "WHERE model_id = ?"));
+      s.Bind(1, new_name).Bind(2, now).Bind(3, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE model_versions SET last_updated_time = ? "
+                                  "WHERE model_id = ?"));
+      s.Bind(1, now).Bind(2, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(out, LoadRegisteredModel(c, ref.id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::DeleteRegisteredModel(std::string_view name) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    // Children first: the foreign keys have no cascades.
+    for (const char* sql : {"DELETE FROM registered_model_aliases WHERE model_id = ?",
+                            "DELETE FROM model_version_tags WHERE model_id = ?",
+                            "DELETE FROM model_versions WHERE model_id = ?",
+                            "DELETE FROM registered_model_tags WHERE model_id = ?",
+                            "DELETE FROM registered_models WHERE model_id = ?"}) {
+      CAIRN_TRY(Stmt s, c.Prepare(sql));
+      s.Bind(1, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<RegisteredModelPage> SqliteMetadataStore::SearchRegisteredModels(
+    const RegisteredModelQuery& query) {
+  Sql sql;
+  sql << "SELECT m.model_id FROM registered_models m";
+  int alias = 0;
+  for (const Comparison& c : query.filter) {
+    if (c.kind != EntityKind::kTag) continue;
+    std::string a = "t" + std::to_string(alias++);
+    sql << " JOIN registered_model_tags " << a << " ON " << a << ".model_id = m.model_id AND " << a
+        << ".key = ";
+    sql.Param(c.key);
+  }
+  sql << " WHERE 1";
+  CAIRN_RETURN_IF_ERROR(AppendRegistryFilter(sql, query.filter, RegisteredModelAttribute));
+  sql << " ORDER BY ";
+  CAIRN_RETURN_IF_ERROR(AppendRegistryOrder(sql, query.order_by, RegisteredModelAttribute));
+  sql << "m.name ASC";
+  AppendLimit(sql, query.max_results, query.offset);
+
+  RegisteredModelPage page;
+  Status status = Read([&](Connection& c) -> Status {
+    std::vector<int64_t> ids;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(sql.text));
+      sql.BindTo(s);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        ids.push_back(s.Int(0));
+      }
+    }
+    if (static_cast<int64_t>(ids.size()) > query.max_results) {
+      page.has_more = true;
+      ids.resize(std::max<int64_t>(query.max_results, 0));
+    }
+    for (int64_t id : ids) {
+      CAIRN_TRY(RegisteredModel m, LoadRegisteredModel(c, id));
+      page.models.push_back(std::move(m));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+Status SqliteMetadataStore::SetRegisteredModelTag(std::string_view name, const Tag& tag) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO registered_model_tags (model_id, key, value) "
+                                "VALUES (?, ?, ?) ON CONFLICT (model_id, key) "
+                                "DO UPDATE SET value = excluded.value"));
+    s.Bind(1, ref.id).Bind(2, tag.key).Bind(3, tag.value);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::DeleteRegisteredModelTag(std::string_view name,
+                                                     std::string_view key) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM registered_model_tags WHERE model_id = ? AND "
+                                "key = ?"));
+    s.Bind(1, ref.id).Bind(2, key);
+    return s.Run();
+  });
+}
+
+Result<ModelVersion> SqliteMetadataStore::CreateModelVersion(const ModelVersion& v) {
+  std::optional<ModelVersion> out;
+  // The single writer connection holds the transaction: reading last_version and inserting the
+  // next one cannot interleave with another caller's.
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, v.name));
+    const int64_t version = ref.last_version + 1;
+    const int64_t created = v.creation_timestamp ? v.creation_timestamp : clock_.NowMillis();
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE registered_models SET last_version = ?, "
+                                  "last_updated_time = ? WHERE model_id = ?"));
+      s.Bind(1, version).Bind(2, created).Bind(3, ref.id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO model_versions (model_id, ") +
+                                  kModelVersionColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, ref.id).Bind(2, version).Bind(3, created).Bind(4, created).Bind(5, v.description)
+          .Bind(6, StageText(v.current_stage)).Bind(7, v.source).Bind(8, v.storage_location)
+          .Bind(9, v.run_id);
+      if (v.artifact_path) {
+        s.Bind(10, *v.artifact_path);
+      } else {
+        s.BindNull(10);
+      }
+      s.Bind(11, v.run_link).Bind(12, std::string(ModelVersionStatusName(v.status)))
+          .Bind(13, v.status_message);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    for (const Tag& tag : v.tags) {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO model_version_tags (model_id, version, key, value) "
+                                  "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, version, key) "
+                                  "DO UPDATE SET value = excluded.value"));
+      s.Bind(1, ref.id).Bind(2, version).Bind(3, tag.key).Bind(4, tag.value);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(out, LoadModelVersion(c, ref, version));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<ModelVersion> SqliteMetadataStore::GetModelVersion(std::string_view name,
+                                                          int64_t version) {
+  std::optional<ModelVersion> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_TRY(out, LoadModelVersion(c, *ref, version));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<ModelVersion> SqliteMetadataStore::UpdateModelVersion(std::string_view name,
+                                                             int64_t version,
+                                                             std::string_view description,
+                                                             int64_t time) {
+  std::optional<ModelVersion> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, *ref, version));
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE model_versions SET description = ?, "
+                                  "last_updated_time = ? WHERE model_id = ? AND version = ?"));
+      s.Bind(1, description).Bind(2, time ? time : clock_.NowMillis()).Bind(3, ref->id)
+          .Bind(4, version);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(out, LoadModelVersion(c, *ref, version));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<ModelVersion> SqliteMetadataStore::TransitionModelVersionStage(std::string_view name,
+                                                                      int64_t version,
+                                                                      ModelStage stage,
+                                                                      bool archive_existing,
+                                                                      int64_t time) {
+  std::optional<ModelVersion> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, *ref, version));
+    const int64_t now = time ? time : clock_.NowMillis();
+    if (archive_existing) {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE model_versions SET current_stage = 'Archived', "
+                                  "last_updated_time = ? WHERE model_id = ? AND version != ? "
+                                  "AND current_stage = ?"));
+      s.Bind(1, now).Bind(2, ref->id).Bind(3, version).Bind(4, StageText(stage));
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE model_versions SET current_stage = ?, "
+                                  "last_updated_time = ? WHERE model_id = ? AND version = ?"));
+      s.Bind(1, StageText(stage)).Bind(2, now).Bind(3, ref->id).Bind(4, version);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_RETURN_IF_ERROR(TouchModel(c, ref->id, now));
+    CAIRN_TRY(out, LoadModelVersion(c, *ref, version));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::DeleteModelVersion(std::string_view name, int64_t version,
+                                               int64_t time) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, *ref, version));
+    for (const char* sql :
+         {"DELETE FROM registered_model_aliases WHERE model_id = ? AND version = ?",
+          "DELETE FROM model_version_tags WHERE model_id = ? AND version = ?",
+          "DELETE FROM model_versions WHERE model_id = ? AND version = ?"}) {
+      CAIRN_TRY(Stmt s, c.Prepare(sql));
+      s.Bind(1, ref->id).Bind(2, version);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return TouchModel(c, ref->id, time ? time : clock_.NowMillis());
+  });
+}
+
+Result<ModelVersionPage> SqliteMetadataStore::SearchModelVersions(
+    const ModelVersionQuery& query) {
+  Sql sql;
+  sql << "SELECT m.model_id, m.name, m.last_version, v.version FROM model_versions v "
+         "JOIN registered_models m ON m.model_id = v.model_id";
+  int alias = 0;
+  for (const Comparison& c : query.filter) {
+    if (c.kind != EntityKind::kTag) continue;
+    std::string a = "t" + std::to_string(alias++);
+    sql << " JOIN model_version_tags " << a << " ON " << a << ".model_id = v.model_id AND " << a
+        << ".version = v.version AND " << a << ".key = ";
+    sql.Param(c.key);
+  }
+  sql << " WHERE 1";
+  CAIRN_RETURN_IF_ERROR(AppendRegistryFilter(sql, query.filter, ModelVersionAttribute));
+  sql << " ORDER BY ";
+  CAIRN_RETURN_IF_ERROR(AppendRegistryOrder(sql, query.order_by, ModelVersionAttribute));
+  sql << "m.name ASC, v.version DESC";
+  AppendLimit(sql, query.max_results, query.offset);
+
+  ModelVersionPage page;
+  Status status = Read([&](Connection& c) -> Status {
+    std::vector<std::pair<ModelRef, int64_t>> keys;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare(sql.text));
+      sql.BindTo(s);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        keys.emplace_back(ModelRef{s.Int(0), s.Text(1), s.Int(2)}, s.Int(3));
+      }
+    }
+    if (static_cast<int64_t>(keys.size()) > query.max_results) {
+      page.has_more = true;
+      keys.resize(std::max<int64_t>(query.max_results, 0));
+    }
+    for (const auto& [ref, version] : keys) {
+      CAIRN_TRY(ModelVersion v, LoadModelVersion(c, ref, version));
+      page.versions.push_back(std::move(v));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+Status SqliteMetadataStore::SetModelVersionTag(std::string_view name, int64_t version,
+                                               const Tag& tag) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, *ref, version));
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO model_version_tags (model_id, version, key, value) "
+                                "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, version, key) "
+                                "DO UPDATE SET value = excluded.value"));
+    s.Bind(1, ref->id).Bind(2, version).Bind(3, tag.key).Bind(4, tag.value);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::DeleteModelVersionTag(std::string_view name, int64_t version,
+                                                  std::string_view key) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(std::optional<ModelRef> ref, LookUpModel(c, name));
+    if (!ref) return VersionNotFound(name, version);
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, *ref, version));
+    CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM model_version_tags WHERE model_id = ? AND "
+                                "version = ? AND key = ?"));
+    s.Bind(1, ref->id).Bind(2, version).Bind(3, key);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::SetRegisteredModelAlias(std::string_view name, std::string_view alias,
+                                                    int64_t version) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_RETURN_IF_ERROR(FindVersion(c, ref, version));
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO registered_model_aliases (model_id, alias, version) "
+                                "VALUES (?, ?, ?) ON CONFLICT (model_id, alias) "
+                                "DO UPDATE SET version = excluded.version"));
+    s.Bind(1, ref.id).Bind(2, alias).Bind(3, version);
+    return s.Run();
+  });
+}
+
+Status SqliteMetadataStore::DeleteRegisteredModelAlias(std::string_view name,
+                                                       std::string_view alias) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM registered_model_aliases WHERE model_id = ? AND "
+                                "alias = ?"));
+    s.Bind(1, ref.id).Bind(2, alias);
+    return s.Run();
+  });
+}
+
+Result<ModelVersion> SqliteMetadataStore::GetModelVersionByAlias(std::string_view name,
+                                                                 std::string_view alias) {
+  std::optional<ModelVersion> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(ModelRef ref, FindModel(c, name));
+    int64_t version = 0;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT version FROM registered_model_aliases "
+                                  "WHERE model_id = ? AND alias = ?"));
+      s.Bind(1, ref.id).Bind(2, alias);
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) return NotFound("Registered model alias " + std::string(alias) + " not found.");
+      version = s.Int(0);
+    }
+    CAIRN_TRY(out, LoadModelVersion(c, ref, version));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+// --- endpoints and deployments -----------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kEndpointColumns =
+    "endpoint_id, name, description, sample_rate, traffic_version, creation_time, "
+    "last_update_time";
+constexpr const char* kDeploymentColumns =
+    "name, model_uri, model_name, model_version, run_id, storage_location, threads, traffic, "
+    "mirror, creation_time, last_update_time";
+
+Status EndpointNotFound(std::string_view name) {
+  return NotFound("endpoint '" + std::string(name) + "' does not exist");
+}
+
+Status DeploymentNotFound(std::string_view endpoint, std::string_view name) {
+  return NotFound("deployment '" + std::string(name) + "' of endpoint '" + std::string(endpoint) +
+                  "' does not exist");
+}
+
+Endpoint ReadEndpoint(const Stmt& s) {
+  Endpoint e;
+  e.name = s.Text(1);
+  e.description = s.Text(2);
+  e.sample_rate = s.Double(3);
+  e.traffic_version = s.Int(4);
+  e.creation_time = s.Int(5);
+  e.last_update_time = s.Int(6);
+  return e;
+}
+
+Deployment ReadDeployment(const Stmt& s, std::string_view endpoint) {
+  Deployment d;
+  d.endpoint = std::string(endpoint);
+  d.name = s.Text(0);
+  d.model_uri = s.Text(1);
+  d.model_name = s.Text(2);
+  d.model_version = s.Int(3);
+  d.run_id = s.Text(4);
+  d.storage_location = s.Text(5);
+  d.threads = s.Int(6);
+  d.traffic = s.Int(7);
+  d.mirror = s.Int(8);
+  d.creation_time = s.Int(9);
+  d.last_update_time = s.Int(10);
+  return d;
+}
+
+// The endpoint and its row id; kNotFound.
+Result<std::pair<int64_t, Endpoint>> FindEndpoint(Connection& c, std::string_view name) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kEndpointColumns +
+                              " FROM endpoints WHERE name = ?"));
+  s.Bind(1, name);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return EndpointNotFound(name);
+  return std::make_pair(s.Int(0), ReadEndpoint(s));
+}
+
+Result<Deployment> LoadDeployment(Connection& c, int64_t endpoint_id, std::string_view endpoint,
+                                  std::string_view name) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDeploymentColumns +
+                              " FROM deployments WHERE endpoint_id = ? AND name = ?"));
+  s.Bind(1, endpoint_id).Bind(2, name);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return DeploymentNotFound(endpoint, name);
+  return ReadDeployment(s, endpoint);
+}
+
+}  // namespace
+
+Result<Endpoint> SqliteMetadataStore::CreateEndpoint(const Endpoint& endpoint) {
+  std::optional<Endpoint> out;
+  Status status = Write([&](Connection& c) -> Status {
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM endpoints WHERE name = ?"));
+      s.Bind(1, endpoint.name);
+      CAIRN_TRY(bool row, s.Step());
+      if (row) return AlreadyExists("endpoint '" + endpoint.name + "' already exists");
+    }
+    Endpoint e = endpoint;
+    e.traffic_version = 0;
+    if (e.creation_time == 0) e.creation_time = clock_.NowMillis();
+    e.last_update_time = e.creation_time;
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO endpoints (name, description, sample_rate, "
+                                "traffic_version, creation_time, last_update_time) "
+                                "VALUES (?, ?, ?, 0, ?, ?)"));
+    s.Bind(1, e.name).Bind(2, e.description).Bind(3, e.sample_rate).Bind(4, e.creation_time)
+        .Bind(5, e.last_update_time);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    out = std::move(e);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<Endpoint> SqliteMetadataStore::GetEndpoint(std::string_view name) {
+  std::optional<Endpoint> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, name));
+    out = std::move(found.second);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<Endpoint>> SqliteMetadataStore::ListEndpoints() {
+  std::vector<Endpoint> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kEndpointColumns +
+                                " FROM endpoints ORDER BY name"));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadEndpoint(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<Endpoint> SqliteMetadataStore::UpdateEndpoint(std::string_view name,
+                                                     std::string_view description,
+                                                     double sample_rate, int64_t time) {
+  std::optional<Endpoint> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, name));
+    Endpoint e = std::move(found.second);
+    e.description = std::string(description);
+    e.sample_rate = sample_rate;
+    e.last_update_time = time ? time : clock_.NowMillis();
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE endpoints SET description = ?, sample_rate = ?, "
+                                "last_update_time = ? WHERE endpoint_id = ?"));
+    s.Bind(1, e.description).Bind(2, e.sample_rate).Bind(3, e.last_update_time)
+        .Bind(4, found.first);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    out = std::move(e);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::DeleteEndpoint(std::string_view name) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, name));
+    for (const char* sql : {"DELETE FROM deployments WHERE endpoint_id = ?",
+                            "DELETE FROM endpoints WHERE endpoint_id = ?"}) {
+      CAIRN_TRY(Stmt s, c.Prepare(sql));
+      s.Bind(1, found.first);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<Endpoint> SqliteMetadataStore::SetEndpointTraffic(std::string_view name,
+                                                         const EndpointTraffic& traffic,
+                                                         int64_t time) {
+  std::optional<Endpoint> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, name));
+    const int64_t id = found.first;
+    Endpoint e = std::move(found.second);
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("UPDATE deployments SET traffic = 0, mirror = 0 "
+                                  "WHERE endpoint_id = ?"));
+      s.Bind(1, id);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    auto set = [&](const TrafficShare& share, const char* column) -> Status {
+      CAIRN_TRY(Stmt s, c.Prepare(std::string("UPDATE deployments SET ") + column +
+                                  " = ? WHERE endpoint_id = ? AND name = ?"));
+      s.Bind(1, share.percent).Bind(2, id).Bind(3, share.deployment);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+      if (c.Changes() == 0) return DeploymentNotFound(name, share.deployment);
+      return Status::Ok();
+    };
+    for (const TrafficShare& share : traffic.live) CAIRN_RETURN_IF_ERROR(set(share, "traffic"));
+    for (const TrafficShare& share : traffic.mirror) CAIRN_RETURN_IF_ERROR(set(share, "mirror"));
+    e.traffic_version++;
+    e.last_update_time = time ? time : clock_.NowMillis();
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE endpoints SET traffic_version = ?, last_update_time = ? "
+                                "WHERE endpoint_id = ?"));
+    s.Bind(1, e.traffic_version).Bind(2, e.last_update_time).Bind(3, id);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    out = std::move(e);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<Deployment> SqliteMetadataStore::CreateDeployment(const Deployment& d) {
+  std::optional<Deployment> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, d.endpoint));
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM deployments WHERE endpoint_id = ? AND name = ?"));
+      s.Bind(1, found.first).Bind(2, d.name);
+      CAIRN_TRY(bool row, s.Step());
+      if (row) {
+        return AlreadyExists("deployment '" + d.name + "' already exists in endpoint '" +
+                             d.endpoint + "'");
+      }
+    }
+    Deployment next = d;
+    next.traffic = 0;
+    next.mirror = 0;
+    if (next.creation_time == 0) next.creation_time = clock_.NowMillis();
+    next.last_update_time = next.creation_time;
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO deployments (endpoint_id, ") +
+                                kDeploymentColumns +
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)"));
+    s.Bind(1, found.first).Bind(2, next.name).Bind(3, next.model_uri).Bind(4, next.model_name)
+        .Bind(5, next.model_version).Bind(6, next.run_id).Bind(7, next.storage_location)
+        .Bind(8, next.threads).Bind(9, next.creation_time).Bind(10, next.last_update_time);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    out = std::move(next);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<Deployment> SqliteMetadataStore::GetDeployment(std::string_view endpoint,
+                                                      std::string_view name) {
+  std::optional<Deployment> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, endpoint));
+    CAIRN_TRY(out, LoadDeployment(c, found.first, endpoint, name));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<Deployment>> SqliteMetadataStore::ListDeployments(std::string_view endpoint) {
+  std::vector<Deployment> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, endpoint));
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDeploymentColumns +
+                                " FROM deployments WHERE endpoint_id = ? ORDER BY name"));
+    s.Bind(1, found.first);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadDeployment(s, endpoint));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<Deployment> SqliteMetadataStore::UpdateDeployment(const Deployment& d, int64_t time) {
+  std::optional<Deployment> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, d.endpoint));
+    CAIRN_TRY(Deployment current, LoadDeployment(c, found.first, d.endpoint, d.name));
+    current.model_uri = d.model_uri;
+    current.model_name = d.model_name;
+    current.model_version = d.model_version;
+    current.run_id = d.run_id;
+    current.storage_location = d.storage_location;
+    current.threads = d.threads;
+    current.last_update_time = time ? time : clock_.NowMillis();
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE deployments SET model_uri = ?, model_name = ?, "
+                                "model_version = ?, run_id = ?, storage_location = ?, "
+                                "threads = ?, last_update_time = ? "
+                                "WHERE endpoint_id = ? AND name = ?"));
+    s.Bind(1, current.model_uri).Bind(2, current.model_name).Bind(3, current.model_version)
+        .Bind(4, current.run_id).Bind(5, current.storage_location).Bind(6, current.threads)
+        .Bind(7, current.last_update_time).Bind(8, found.first).Bind(9, current.name);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    out = std::move(current);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::DeleteDeployment(std::string_view endpoint, std::string_view name) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindEndpoint(c, endpoint));
+    CAIRN_TRY(Deployment d, LoadDeployment(c, found.first, endpoint, name));
+    if (d.traffic > 0 || d.mirror > 0) {
+      return FailedPrecondition(
+          "deployment '" + d.name + "' of endpoint '" + d.endpoint + "' takes " +
+          (d.traffic > 0 ? std::to_string(d.traffic) + "% of its live traffic"
+                         : std::to_string(d.mirror) + "% of its requests as a mirror") +
+          "; move that traffic to another deployment first");
+    }
+    CAIRN_TRY(Stmt s, c.Prepare("DELETE FROM deployments WHERE endpoint_id = ? AND name = ?"));
+    s.Bind(1, found.first).Bind(2, name);
+    return s.Run();
+  });
 }
 
 }  // namespace cairn::store

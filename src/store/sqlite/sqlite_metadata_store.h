@@ -76,6 +76,49 @@ class SqliteMetadataStore : public MetadataStore {
   Result<std::vector<DatasetSummary>> ListDatasets() override;
   Result<std::vector<DatasetVersion>> ListDatasetVersions(std::string_view name) override;
 
+  Result<RegisteredModel> CreateRegisteredModel(const RegisteredModel& model) override;
+  Result<RegisteredModel> GetRegisteredModel(std::string_view name) override;
+  Result<RegisteredModel> UpdateRegisteredModel(std::string_view name,
+                                                std::string_view description,
+                                                int64_t time) override;
+  Result<RegisteredModel> RenameRegisteredModel(std::string_view name, std::string_view new_name,
+                                                int64_t time) override;
+  Status DeleteRegisteredModel(std::string_view name) override;
+  Result<RegisteredModelPage> SearchRegisteredModels(const RegisteredModelQuery& query) override;
+  Status SetRegisteredModelTag(std::string_view name, const Tag& tag) override;
+  Status DeleteRegisteredModelTag(std::string_view name, std::string_view key) override;
+  Result<ModelVersion> CreateModelVersion(const ModelVersion& v) override;
+  Result<ModelVersion> GetModelVersion(std::string_view name, int64_t version) override;
+  Result<ModelVersion> UpdateModelVersion(std::string_view name, int64_t version,
+                                          std::string_view description, int64_t time) override;
+  Result<ModelVersion> TransitionModelVersionStage(std::string_view name, int64_t version,
+                                                   ModelStage stage, bool archive_existing,
+                                                   int64_t time) override;
+  Status DeleteModelVersion(std::string_view name, int64_t version, int64_t time) override;
+  Result<ModelVersionPage> SearchModelVersions(const ModelVersionQuery& query) override;
+  Status SetModelVersionTag(std::string_view name, int64_t version, const Tag& tag) override;
+  Status DeleteModelVersionTag(std::string_view name, int64_t version,
+                               std::string_view key) override;
+  Status SetRegisteredModelAlias(std::string_view name, std::string_view alias,
+                                 int64_t version) override;
+  Status DeleteRegisteredModelAlias(std::string_view name, std::string_view alias) override;
+  Result<ModelVersion> GetModelVersionByAlias(std::string_view name,
+                                              std::string_view alias) override;
+
+  Result<Endpoint> CreateEndpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> GetEndpoint(std::string_view name) override;
+  Result<std::vector<Endpoint>> ListEndpoints() override;
+  Result<Endpoint> UpdateEndpoint(std::string_view name, std::string_view description,
+                                  double sample_rate, int64_t time) override;
+  Status DeleteEndpoint(std::string_view name) override;
+  Result<Endpoint> SetEndpointTraffic(std::string_view name, const EndpointTraffic& traffic,
+                                      int64_t time) override;
+  Result<Deployment> CreateDeployment(const Deployment& d) override;
+  Result<Deployment> GetDeployment(std::string_view endpoint, std::string_view name) override;
+  Result<std::vector<Deployment>> ListDeployments(std::string_view endpoint) override;
+  Result<Deployment> UpdateDeployment(const Deployment& d, int64_t time) override;
+  Status DeleteDeployment(std::string_view endpoint, std::string_view name) override;
+
  private:
   using Connection = sqlite_internal::Connection;
   SqliteMetadataStore(std::string db_path, const Clock& clock, std::string artifact_root,

@@ -156,7 +156,9 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "DROP TABLE dataset_versions; DROP TABLE datasets; "
-                             "PRAGMA user_version = 1",
+                             "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
+                             "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
+                             "DROP TABLE registered_models; PRAGMA user_version = 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -169,6 +171,48 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
   auto created = store->CreateDatasetVersion(v);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(created->version.version, 1);
+}
+
+// A database made by schema version 2 (datasets, no registry) gains the registry on open, and
+// registry data survives a reopen.
+TEST_F(SqliteMetadataStoreTest, MigratesVersionTwoDatabaseAndKeepsRegistry) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
+                             "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
+                             "DROP TABLE registered_models; PRAGMA user_version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
+    RegisteredModel m;
+    m.name = "churn";
+    ASSERT_TRUE(store->CreateRegisteredModel(m).ok());
+    ModelVersion v;
+    v.name = "churn";
+    v.source = "s3://bucket/model";
+    v.storage_location = v.source;
+    ASSERT_TRUE(store->CreateModelVersion(v).ok());
+    ASSERT_TRUE(store->CreateModelVersion(v).ok());
+    ASSERT_TRUE(store->SetRegisteredModelAlias("churn", "champion", 2).ok());
+    ASSERT_TRUE(store->DeleteModelVersion("churn", 1, 0).ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto champion = store->GetModelVersionByAlias("churn", "champion");
+  ASSERT_TRUE(champion.ok()) << champion.status().ToString();
+  EXPECT_EQ(champion->version, 2);
+  EXPECT_EQ(champion->source, "s3://bucket/model");
+  ModelVersion v;
+  v.name = "churn";
+  v.source = "s3://bucket/model";
+  auto next = store->CreateModelVersion(v);  // numbering survives the reopen
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->version, 3);
 }
 
 TEST_F(SqliteMetadataStoreTest, ConcurrentWritersAndReadersAllPersisted) {

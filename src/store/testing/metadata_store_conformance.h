@@ -16,7 +16,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -149,6 +151,70 @@ class MetadataStoreConformanceTest : public ::testing::Test {
     v.description = description;
     v.created_by = "alice";
     return v;
+  }
+
+  // --- registry helpers -----------------------------------------------------------------------
+  RegisteredModel NewModel(const std::string& name, std::vector<Tag> tags = {},
+                           const std::string& description = "") {
+    RegisteredModel m;
+    m.name = name;
+    m.tags = std::move(tags);
+    m.description = description;
+    auto created = store().CreateRegisteredModel(m);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? *created : RegisteredModel{};
+  }
+
+  // A version of `name` from run `run` (the store assigns the number); 0 when creation failed.
+  int64_t NewVersion(const std::string& name, const std::string& run = "r1",
+                     std::vector<Tag> tags = {}) {
+    ModelVersion v;
+    v.name = name;
+    v.version = 42;  // ignored by the store
+    v.source = "runs:/" + run + "/model";
+    v.storage_location = "mlflow-artifacts:/0/" + run + "/artifacts/model";
+    v.run_id = run;
+    v.artifact_path = "model";
+    v.tags = std::move(tags);
+    auto created = store().CreateModelVersion(v);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->version : 0;
+  }
+
+  std::vector<int64_t> LatestVersionNumbers(const std::string& name,
+                                            std::vector<ModelStage>* stages = nullptr) {
+    auto m = store().GetRegisteredModel(name);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    std::vector<int64_t> out;
+    if (!m.ok()) return out;
+    for (const ModelVersion& v : m->latest_versions) {
+      out.push_back(v.version);
+      if (stages) stages->push_back(v.current_stage);
+    }
+    return out;
+  }
+
+  std::vector<std::string> ModelNames(RegisteredModelQuery q, bool* has_more = nullptr) {
+    auto page = store().SearchRegisteredModels(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> names;
+    if (!page.ok()) return names;
+    for (const RegisteredModel& m : page->models) names.push_back(m.name);
+    if (has_more) *has_more = page->has_more;
+    return names;
+  }
+
+  // "name/version" of each version found, in order.
+  std::vector<std::string> VersionKeys(ModelVersionQuery q, bool* has_more = nullptr) {
+    auto page = store().SearchModelVersions(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> keys;
+    if (!page.ok()) return keys;
+    for (const ModelVersion& v : page->versions) {
+      keys.push_back(v.name + "/" + std::to_string(v.version));
+    }
+    if (has_more) *has_more = page->has_more;
+    return keys;
   }
 
   FakeClock clock_;
@@ -926,6 +992,576 @@ TYPED_TEST_P(MetadataStoreConformanceTest, ConcurrentDatasetVersionsAreConsecuti
   EXPECT_EQ(this->store().GetDatasetVersion("shared", std::nullopt)->version, kTotal);
 }
 
+TYPED_TEST_P(MetadataStoreConformanceTest, RegisteredModelCreateGetAndErrors) {
+  RegisteredModel in;
+  in.name = "churn";
+  in.description = "predicts churn";
+  in.tags = {{"z", "1"}, {"a", "2"}};
+  auto created = this->store().CreateRegisteredModel(in);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->name, "churn");
+  EXPECT_EQ(created->description, "predicts churn");
+  EXPECT_EQ(created->creation_timestamp, this->clock_.NowMillis());  // 0 means now
+  EXPECT_EQ(created->last_updated_timestamp, this->clock_.NowMillis());
+  EXPECT_EQ(created->tags, (std::vector<Tag>{{"a", "2"}, {"z", "1"}}));
+  EXPECT_TRUE(created->latest_versions.empty());
+  EXPECT_TRUE(created->aliases.empty());
+
+  auto got = this->store().GetRegisteredModel("churn");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->description, "predicts churn");
+  EXPECT_EQ(got->tags.size(), 2u);
+
+  auto dup = this->store().CreateRegisteredModel(in);
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(dup.status().message(), "Registered Model (name=churn) already exists.");
+  auto missing = this->store().GetRegisteredModel("Churn");  // names are case-sensitive
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "Registered Model with name=Churn not found");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ModelVersionsNumberFromOneAndAreNeverReused) {
+  this->NewModel("churn");
+  this->clock_.Advance(1000);
+  ModelVersion in;
+  in.name = "churn";
+  in.source = "runs:/abc/model";
+  in.storage_location = "mlflow-artifacts:/0/abc/artifacts/model";
+  in.run_id = "abc";
+  in.artifact_path = "model";
+  in.run_link = "http://x/runs/abc";
+  in.description = "first";
+  in.tags = {{"k", "v"}};
+  auto v1 = this->store().CreateModelVersion(in);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v1->name, "churn");
+  EXPECT_EQ(v1->source, "runs:/abc/model");
+  EXPECT_EQ(v1->storage_location, "mlflow-artifacts:/0/abc/artifacts/model");
+  EXPECT_EQ(v1->run_id, "abc");
+  EXPECT_EQ(v1->artifact_path, std::optional<std::string>("model"));
+  EXPECT_EQ(v1->run_link, "http://x/runs/abc");
+  EXPECT_EQ(v1->description, "first");
+  EXPECT_EQ(v1->current_stage, ModelStage::kNone);
+  EXPECT_EQ(v1->status, ModelVersionStatus::kReady);
+  EXPECT_EQ(v1->tags, (std::vector<Tag>{{"k", "v"}}));
+  EXPECT_EQ(v1->creation_timestamp, this->clock_.NowMillis());
+  EXPECT_EQ(v1->last_updated_timestamp, this->clock_.NowMillis());
+  // Creating a version updates the model.
+  EXPECT_EQ(this->store().GetRegisteredModel("churn")->last_updated_timestamp,
+            this->clock_.NowMillis());
+
+  ModelVersion elsewhere;
+  elsewhere.name = "churn";
+  elsewhere.source = "s3://bucket/model";
+  elsewhere.storage_location = "s3://bucket/model";
+  elsewhere.creation_timestamp = 77;
+  auto v2 = this->store().CreateModelVersion(elsewhere);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v2->artifact_path, std::nullopt);
+  EXPECT_EQ(v2->creation_timestamp, 77);
+  auto got = this->store().GetModelVersion("churn", 2);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->artifact_path, std::nullopt);
+  EXPECT_EQ(got->run_id, "");
+  EXPECT_EQ(this->NewVersion("churn"), 3);
+
+  // A deleted version's number is not given again.
+  ASSERT_TRUE(this->store().DeleteModelVersion("churn", 3, 0).ok());
+  EXPECT_EQ(this->NewVersion("churn"), 4);
+  auto gone = this->store().GetModelVersion("churn", 3);
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(gone.status().message(), "Model Version (name=churn, version=3) not found");
+  EXPECT_EQ(this->store().DeleteModelVersion("churn", 3, 0).code(), StatusCode::kNotFound);
+
+  // Another model numbers on its own; a re-created model starts again at 1.
+  this->NewModel("iris");
+  EXPECT_EQ(this->NewVersion("iris"), 1);
+  ASSERT_TRUE(this->store().DeleteRegisteredModel("iris").ok());
+  EXPECT_EQ(this->store().GetModelVersion("iris", 1).status().code(), StatusCode::kNotFound);
+  this->NewModel("iris");
+  EXPECT_EQ(this->NewVersion("iris"), 1);
+
+  ModelVersion orphan;
+  orphan.name = "nope";
+  orphan.source = "s3://x";
+  auto no_model = this->store().CreateModelVersion(orphan);
+  EXPECT_EQ(no_model.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(no_model.status().message(), "Registered Model with name=nope not found");
+  EXPECT_EQ(this->store().GetModelVersion("nope", 1).status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, LatestVersionsPerStageAndTransitions) {
+  this->NewModel("m");
+  for (int i = 0; i < 4; ++i) this->NewVersion("m");
+  ASSERT_TRUE(
+      this->store().TransitionModelVersionStage("m", 2, ModelStage::kStaging, false, 0).ok());
+  ASSERT_TRUE(
+      this->store().TransitionModelVersionStage("m", 4, ModelStage::kProduction, false, 0).ok());
+  std::vector<ModelStage> stages;
+  EXPECT_EQ(this->LatestVersionNumbers("m", &stages), (std::vector<int64_t>{3, 2, 4}));
+  EXPECT_EQ(stages, (std::vector<ModelStage>{ModelStage::kNone, ModelStage::kStaging,
+                                             ModelStage::kProduction}));
+
+  this->clock_.Advance(5000);
+  const int64_t t = this->clock_.NowMillis();
+  auto moved =
+      this->store().TransitionModelVersionStage("m", 1, ModelStage::kProduction, true, t);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->current_stage, ModelStage::kProduction);
+  EXPECT_EQ(moved->last_updated_timestamp, t);
+  auto archived = this->store().GetModelVersion("m", 4);
+  EXPECT_EQ(archived->current_stage, ModelStage::kArchived);  // archive_existing_versions
+  EXPECT_EQ(archived->last_updated_timestamp, t);
+  EXPECT_EQ(this->store().GetModelVersion("m", 2)->current_stage, ModelStage::kStaging);
+  EXPECT_EQ(this->store().GetRegisteredModel("m")->last_updated_timestamp, t);
+  stages.clear();
+  EXPECT_EQ(this->LatestVersionNumbers("m", &stages), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(stages, (std::vector<ModelStage>{ModelStage::kProduction, ModelStage::kStaging,
+                                             ModelStage::kNone, ModelStage::kArchived}));
+
+  // Without archive_existing, two versions may share a stage; the latest is the highest.
+  ASSERT_TRUE(
+      this->store().TransitionModelVersionStage("m", 3, ModelStage::kProduction, false, 0).ok());
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->current_stage, ModelStage::kProduction);
+  EXPECT_EQ(this->LatestVersionNumbers("m"), (std::vector<int64_t>{3, 2, 4}));
+  EXPECT_EQ(
+      this->store().TransitionModelVersionStage("m", 9, ModelStage::kStaging, false, 0)
+          .status().code(),
+      StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, UpdateRenameAndDeleteRegisteredModel) {
+  this->NewModel("old", {{"team", "ml"}});
+  this->NewVersion("old", "r1", {{"k", "v"}});
+  this->NewVersion("old");
+  ASSERT_TRUE(this->store().SetRegisteredModelAlias("old", "champion", 1).ok());
+
+  this->clock_.Advance(1000);
+  auto updated = this->store().UpdateRegisteredModel("old", "new text", this->clock_.NowMillis());
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->description, "new text");
+  EXPECT_EQ(updated->last_updated_timestamp, this->clock_.NowMillis());
+  auto v1 = this->store().UpdateModelVersion("old", 1, "v1 text", this->clock_.NowMillis());
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->description, "v1 text");
+  EXPECT_EQ(v1->last_updated_timestamp, this->clock_.NowMillis());
+  EXPECT_EQ(this->store().UpdateModelVersion("old", 7, "x", 0).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(this->store().UpdateRegisteredModel("nope", "x", 0).status().code(),
+            StatusCode::kNotFound);
+
+  this->clock_.Advance(1000);
+  auto renamed = this->store().RenameRegisteredModel("old", "new", this->clock_.NowMillis());
+  ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+  EXPECT_EQ(renamed->name, "new");
+  EXPECT_EQ(renamed->tags, (std::vector<Tag>{{"team", "ml"}}));
+  EXPECT_EQ(renamed->aliases, (std::vector<ModelAlias>{{"champion", 1}}));
+  ASSERT_EQ(renamed->latest_versions.size(), 1u);
+  EXPECT_EQ(renamed->latest_versions[0].name, "new");
+  EXPECT_EQ(this->store().GetRegisteredModel("old").status().code(), StatusCode::kNotFound);
+  auto moved = this->store().GetModelVersion("new", 1);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->tags, (std::vector<Tag>{{"k", "v"}}));
+  EXPECT_EQ(moved->aliases, (std::vector<std::string>{"champion"}));
+  EXPECT_EQ(moved->last_updated_timestamp, this->clock_.NowMillis());
+  EXPECT_EQ(this->store().GetModelVersionByAlias("new", "champion")->version, 1);
+  EXPECT_EQ(this->NewVersion("new"), 3);  // numbering continues
+
+  this->NewModel("taken");
+  auto clash = this->store().RenameRegisteredModel("new", "taken", 0);
+  EXPECT_EQ(clash.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(clash.status().message(), "Registered Model (name=taken) already exists.");
+  EXPECT_EQ(this->store().RenameRegisteredModel("nope", "x", 0).status().code(),
+            StatusCode::kNotFound);
+
+  ASSERT_TRUE(this->store().DeleteRegisteredModel("new").ok());
+  EXPECT_EQ(this->store().GetRegisteredModel("new").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetModelVersion("new", 1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().DeleteRegisteredModel("new").code(), StatusCode::kNotFound);
+  // Nothing of the deleted model leaks into a new one of the same name.
+  auto fresh = this->NewModel("new");
+  EXPECT_TRUE(fresh.tags.empty());
+  EXPECT_TRUE(fresh.aliases.empty());
+  EXPECT_TRUE(fresh.latest_versions.empty());
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, RegistryTagsUpsertAndDelete) {
+  this->NewModel("m");
+  this->NewVersion("m");
+  ASSERT_TRUE(this->store().SetRegisteredModelTag("m", {"a", "1"}).ok());
+  ASSERT_TRUE(this->store().SetRegisteredModelTag("m", {"a", "2"}).ok());
+  ASSERT_TRUE(this->store().SetRegisteredModelTag("m", {"b", ""}).ok());
+  EXPECT_EQ(this->store().GetRegisteredModel("m")->tags,
+            (std::vector<Tag>{{"a", "2"}, {"b", ""}}));
+  ASSERT_TRUE(this->store().DeleteRegisteredModelTag("m", "a").ok());
+  ASSERT_TRUE(this->store().DeleteRegisteredModelTag("m", "absent").ok());  // as MLflow
+  EXPECT_EQ(this->store().GetRegisteredModel("m")->tags, (std::vector<Tag>{{"b", ""}}));
+  EXPECT_EQ(this->store().SetRegisteredModelTag("x", {"a", "1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().DeleteRegisteredModelTag("x", "a").code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(this->store().SetModelVersionTag("m", 1, {"z", "1"}).ok());
+  ASSERT_TRUE(this->store().SetModelVersionTag("m", 1, {"y", "2"}).ok());
+  ASSERT_TRUE(this->store().SetModelVersionTag("m", 1, {"z", "3"}).ok());
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->tags,
+            (std::vector<Tag>{{"y", "2"}, {"z", "3"}}));
+  ASSERT_TRUE(this->store().DeleteModelVersionTag("m", 1, "y").ok());
+  ASSERT_TRUE(this->store().DeleteModelVersionTag("m", 1, "absent").ok());
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->tags, (std::vector<Tag>{{"z", "3"}}));
+  EXPECT_EQ(this->store().SetModelVersionTag("m", 2, {"a", "1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().DeleteModelVersionTag("m", 2, "a").code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().SetModelVersionTag("x", 1, {"a", "1"}).code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, AliasesPointMoveAndFollowDeletes) {
+  this->NewModel("m");
+  for (int i = 0; i < 3; ++i) this->NewVersion("m");
+  ASSERT_TRUE(this->store().SetRegisteredModelAlias("m", "champion", 1).ok());
+  ASSERT_TRUE(this->store().SetRegisteredModelAlias("m", "challenger", 2).ok());
+  ASSERT_TRUE(this->store().SetRegisteredModelAlias("m", "backup", 1).ok());
+  EXPECT_EQ(this->store().GetRegisteredModel("m")->aliases,
+            (std::vector<ModelAlias>{{"backup", 1}, {"challenger", 2}, {"champion", 1}}));
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->aliases,
+            (std::vector<std::string>{"backup", "champion"}));
+  auto by_alias = this->store().GetModelVersionByAlias("m", "challenger");
+  ASSERT_TRUE(by_alias.ok()) << by_alias.status().ToString();
+  EXPECT_EQ(by_alias->version, 2);
+  EXPECT_EQ(by_alias->aliases, (std::vector<std::string>{"challenger"}));
+
+  // Moving an alias.
+  ASSERT_TRUE(this->store().SetRegisteredModelAlias("m", "champion", 3).ok());
+  EXPECT_EQ(this->store().GetModelVersionByAlias("m", "champion")->version, 3);
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->aliases, (std::vector<std::string>{"backup"}));
+
+  // Deleting a version drops its aliases.
+  ASSERT_TRUE(this->store().DeleteModelVersion("m", 3, 0).ok());
+  auto dropped = this->store().GetModelVersionByAlias("m", "champion");
+  EXPECT_EQ(dropped.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(dropped.status().message(), "Registered model alias champion not found.");
+  EXPECT_EQ(this->store().GetRegisteredModel("m")->aliases,
+            (std::vector<ModelAlias>{{"backup", 1}, {"challenger", 2}}));
+
+  ASSERT_TRUE(this->store().DeleteRegisteredModelAlias("m", "backup").ok());
+  ASSERT_TRUE(this->store().DeleteRegisteredModelAlias("m", "backup").ok());  // absent is fine
+  EXPECT_EQ(this->store().GetModelVersion("m", 1)->aliases.size(), 0u);
+
+  EXPECT_EQ(this->store().SetRegisteredModelAlias("m", "x", 3).code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().SetRegisteredModelAlias("nope", "x", 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().DeleteRegisteredModelAlias("nope", "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetModelVersionByAlias("nope", "x").status().code(),
+            StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchRegisteredModels) {
+  using K = EntityKind;
+  using O = CompareOp;
+  this->NewModel("churn-xgb", {{"team", "growth"}});
+  this->clock_.Advance(10);
+  this->NewModel("Churn-lr", {{"team", "Growth"}});
+  this->clock_.Advance(10);
+  this->NewModel("fraud", {{"team", "risk"}});
+  this->clock_.Advance(10);
+  this->NewVersion("churn-xgb");  // churn-xgb is now the most recently updated
+
+  RegisteredModelQuery all;
+  EXPECT_EQ(this->ModelNames(all), (V{"Churn-lr", "churn-xgb", "fraud"}));  // name ASC
+  RegisteredModelQuery q;
+  q.filter = {this->Cmp(K::kAttribute, "name", O::kLike, std::string("%churn%"))};
+  EXPECT_EQ(this->ModelNames(q), (V{"churn-xgb"}));  // LIKE is case-sensitive
+  q.filter = {this->Cmp(K::kAttribute, "name", O::kILike, std::string("%churn%"))};
+  EXPECT_EQ(this->ModelNames(q), (V{"Churn-lr", "churn-xgb"}));
+  q.filter = {this->Cmp(K::kAttribute, "name", O::kEq, std::string("fraud"))};
+  EXPECT_EQ(this->ModelNames(q), (V{"fraud"}));
+  q.filter = {this->Cmp(K::kAttribute, "name", O::kNe, std::string("fraud"))};
+  EXPECT_EQ(this->ModelNames(q), (V{"Churn-lr", "churn-xgb"}));
+  q.filter = {this->Cmp(K::kTag, "team", O::kILike, std::string("growth")),
+              this->Cmp(K::kAttribute, "name", O::kLike, std::string("C%"))};
+  EXPECT_EQ(this->ModelNames(q), (V{"Churn-lr"}));
+  q.filter = {this->Cmp(K::kTag, "missing", O::kNe, std::string("x"))};
+  EXPECT_EQ(this->ModelNames(q), V{});  // no tag, no match (as MLflow)
+
+  RegisteredModelQuery ordered;
+  ordered.order_by = {{K::kAttribute, "last_updated_timestamp", false}};
+  EXPECT_EQ(this->ModelNames(ordered), (V{"churn-xgb", "fraud", "Churn-lr"}));
+  ordered.order_by = {{K::kAttribute, "name", false}};
+  EXPECT_EQ(this->ModelNames(ordered), (V{"fraud", "churn-xgb", "Churn-lr"}));
+  ordered.order_by = {{K::kAttribute, "creation_timestamp", true}};
+  EXPECT_EQ(this->ModelNames(ordered), (V{"churn-xgb", "Churn-lr", "fraud"}));
+
+  RegisteredModelQuery paged;
+  paged.max_results = 2;
+  bool more = false;
+  EXPECT_EQ(this->ModelNames(paged, &more), (V{"Churn-lr", "churn-xgb"}));
+  EXPECT_TRUE(more);
+  paged.offset = 2;
+  EXPECT_EQ(this->ModelNames(paged, &more), (V{"fraud"}));
+  EXPECT_FALSE(more);
+
+  auto full = this->store().SearchRegisteredModels(all);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->models[1].tags, (std::vector<Tag>{{"team", "growth"}}));
+  ASSERT_EQ(full->models[1].latest_versions.size(), 1u);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, SearchModelVersions) {
+  using K = EntityKind;
+  using O = CompareOp;
+  this->NewModel("a");
+  this->NewModel("b");
+  this->NewVersion("a", "run1", {{"env", "prod"}});  // a/1
+  this->NewVersion("a", "run2");                     // a/2
+  this->NewVersion("b", "run1", {{"env", "dev"}});   // b/1
+  this->NewVersion("a", "run3", {{"env", "Prod"}});  // a/3
+
+  EXPECT_EQ(this->VersionKeys({}), (V{"a/3", "a/2", "a/1", "b/1"}));  // name ASC, version DESC
+  ModelVersionQuery q;
+  q.filter = {this->Cmp(K::kAttribute, "name", O::kEq, std::string("a"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/3", "a/2", "a/1"}));
+  q.filter = {this->Cmp(K::kAttribute, "run_id", O::kEq, std::string("run1"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/1", "b/1"}));
+  q.filter = {this->Cmp(K::kAttribute, "run_id", O::kIn, V{"run2", "run3"})};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/3", "a/2"}));
+  q.filter = {this->Cmp(K::kAttribute, "source_path", O::kLike, std::string("runs:/run1/%"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/1", "b/1"}));
+  q.filter = {this->Cmp(K::kAttribute, "version_number", O::kGe, 2.0),
+              this->Cmp(K::kAttribute, "name", O::kEq, std::string("a"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/3", "a/2"}));
+  q.filter = {this->Cmp(K::kTag, "env", O::kILike, std::string("prod"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/3", "a/1"}));
+  q.filter = {this->Cmp(K::kTag, "env", O::kEq, std::string("prod"))};
+  EXPECT_EQ(this->VersionKeys(q), (V{"a/1"}));
+
+  ModelVersionQuery ordered;
+  ordered.order_by = {{K::kAttribute, "version_number", true}};
+  EXPECT_EQ(this->VersionKeys(ordered), (V{"a/1", "b/1", "a/2", "a/3"}));
+  ordered.order_by = {{K::kAttribute, "name", false}};
+  EXPECT_EQ(this->VersionKeys(ordered), (V{"b/1", "a/3", "a/2", "a/1"}));
+
+  ModelVersionQuery paged;
+  paged.max_results = 3;
+  bool more = false;
+  EXPECT_EQ(this->VersionKeys(paged, &more), (V{"a/3", "a/2", "a/1"}));
+  EXPECT_TRUE(more);
+  paged.offset = 3;
+  EXPECT_EQ(this->VersionKeys(paged, &more), (V{"b/1"}));
+  EXPECT_FALSE(more);
+
+  auto page = this->store().SearchModelVersions(q);  // env = 'prod': full versions come back
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->versions.size(), 1u);
+  EXPECT_EQ(page->versions[0].tags, (std::vector<Tag>{{"env", "prod"}}));
+  EXPECT_EQ(page->versions[0].source, "runs:/run1/model");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, ConcurrentModelVersionsAreConsecutive) {
+  this->NewModel("shared");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 15;
+  std::vector<std::vector<int64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ModelVersion v;
+        v.name = "shared";
+        v.source = "s3://bucket/" + std::to_string(t) + "/" + std::to_string(i);
+        auto created = this->store().CreateModelVersion(v);
+        EXPECT_TRUE(created.ok()) << created.status().ToString();
+        if (created.ok()) got[t].push_back(created->version);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<int64_t> all;
+  for (const auto& g : got) {
+    all.insert(g.begin(), g.end());
+    EXPECT_TRUE(std::is_sorted(g.begin(), g.end()));
+  }
+  constexpr int64_t kTotal = kThreads * kPerThread;
+  ASSERT_EQ(all.size(), size_t(kTotal));  // no duplicates
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kTotal);  // no gaps
+  ModelVersionQuery q;
+  q.max_results = 1000;
+  auto page = this->store().SearchModelVersions(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->versions.size(), size_t(kTotal));
+}
+
+// --- endpoints and deployments ---------------------------------------------------------------
+
+TYPED_TEST_P(MetadataStoreConformanceTest, EndpointsCreateGetListUpdateDelete) {
+  Endpoint e;
+  e.name = "churn";
+  e.description = "churn scoring";
+  e.sample_rate = 0.25;
+  e.creation_time = 1000;
+  auto created = this->store().CreateEndpoint(e);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->name, "churn");
+  EXPECT_EQ(created->traffic_version, 0);
+  EXPECT_EQ(created->last_update_time, 1000);
+  EXPECT_EQ(this->store().CreateEndpoint(e).status().code(), StatusCode::kAlreadyExists);
+
+  Endpoint other;
+  other.name = "Abc";
+  ASSERT_TRUE(this->store().CreateEndpoint(other).ok());
+  auto got = this->store().GetEndpoint("churn");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, *created);
+  auto missing = this->store().GetEndpoint("CHURN");  // names compare exactly
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("endpoint 'CHURN' does not exist"), std::string::npos);
+
+  auto list = this->store().ListEndpoints();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "Abc");
+  EXPECT_EQ((*list)[1].name, "churn");
+
+  auto updated = this->store().UpdateEndpoint("churn", "v2", 1.0, 2000);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->description, "v2");
+  EXPECT_EQ(updated->sample_rate, 1.0);
+  EXPECT_EQ(updated->creation_time, 1000);
+  EXPECT_EQ(updated->last_update_time, 2000);
+  EXPECT_EQ(this->store().UpdateEndpoint("nope", "", 1, 0).status().code(),
+            StatusCode::kNotFound);
+
+  EXPECT_TRUE(this->store().DeleteEndpoint("Abc").ok());
+  EXPECT_EQ(this->store().DeleteEndpoint("Abc").code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetEndpoint("Abc").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(this->store().CreateEndpoint(other).ok());  // the name is free again
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, DeploymentsCreateListUpdateAndErrors) {
+  Endpoint e;
+  e.name = "churn";
+  ASSERT_TRUE(this->store().CreateEndpoint(e).ok());
+  Deployment d;
+  d.endpoint = "churn";
+  d.name = "blue";
+  d.model_uri = "models:/churn@champion";
+  d.model_name = "churn";
+  d.model_version = 3;
+  d.run_id = "r1";
+  d.storage_location = "mlflow-artifacts:/0/r1/artifacts/model";
+  d.threads = 2;
+  d.traffic = 100;  // ignored: a new deployment takes no traffic
+  d.creation_time = 5000;
+  auto blue = this->store().CreateDeployment(d);
+  ASSERT_TRUE(blue.ok()) << blue.status().ToString();
+  EXPECT_EQ(blue->traffic, 0);
+  EXPECT_EQ(blue->mirror, 0);
+  EXPECT_EQ(blue->model_version, 3);
+  EXPECT_EQ(blue->last_update_time, 5000);
+  EXPECT_EQ(this->store().CreateDeployment(d).status().code(), StatusCode::kAlreadyExists);
+  Deployment orphan = d;
+  orphan.endpoint = "nope";
+  EXPECT_EQ(this->store().CreateDeployment(orphan).status().code(), StatusCode::kNotFound);
+
+  d.name = "Green";
+  d.model_uri = "runs:/r2/model";
+  d.model_name = "";
+  d.model_version = 0;
+  ASSERT_TRUE(this->store().CreateDeployment(d).ok());
+  auto list = this->store().ListDeployments("churn");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "Green");
+  EXPECT_EQ((*list)[1], *blue);
+  EXPECT_EQ(this->store().ListDeployments("nope").status().code(), StatusCode::kNotFound);
+
+  auto got = this->store().GetDeployment("churn", "blue");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, *blue);
+  auto missing = this->store().GetDeployment("churn", "red");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("deployment 'red' of endpoint 'churn'"),
+            std::string::npos);
+
+  Deployment swap = *blue;
+  swap.model_uri = "models:/churn/4";
+  swap.model_version = 4;
+  swap.threads = 0;
+  auto updated = this->store().UpdateDeployment(swap, 6000);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->model_uri, "models:/churn/4");
+  EXPECT_EQ(updated->model_version, 4);
+  EXPECT_EQ(updated->threads, 0);
+  EXPECT_EQ(updated->creation_time, 5000);
+  EXPECT_EQ(updated->last_update_time, 6000);
+  EXPECT_EQ(*this->store().GetDeployment("churn", "blue"), *updated);
+  swap.name = "red";
+  EXPECT_EQ(this->store().UpdateDeployment(swap, 0).status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, EndpointTrafficIsReplacedAsAWhole) {
+  Endpoint e;
+  e.name = "churn";
+  ASSERT_TRUE(this->store().CreateEndpoint(e).ok());
+  for (const char* name : {"blue", "green", "red"}) {
+    Deployment d;
+    d.endpoint = "churn";
+    d.name = name;
+    d.model_uri = "models:/churn/1";
+    ASSERT_TRUE(this->store().CreateDeployment(d).ok());
+  }
+  auto shares = [&]() {
+    std::map<std::string, std::pair<int64_t, int64_t>> out;
+    auto list = this->store().ListDeployments("churn");
+    EXPECT_TRUE(list.ok());
+    if (list.ok()) {
+      for (const auto& d : *list) out[d.name] = {d.traffic, d.mirror};
+    }
+    return out;
+  };
+  using Shares = std::map<std::string, std::pair<int64_t, int64_t>>;
+  EndpointTraffic t;
+  t.live = {{"blue", 90}, {"green", 10}};
+  auto set = this->store().SetEndpointTraffic("churn", t, 7000);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->traffic_version, 1);
+  EXPECT_EQ(set->last_update_time, 7000);
+  EXPECT_EQ(shares(), (Shares{{"blue", {90, 0}}, {"green", {10, 0}}, {"red", {0, 0}}}));
+
+  t.live = {{"blue", 100}};
+  t.mirror = {{"red", 20}};
+  ASSERT_TRUE(this->store().SetEndpointTraffic("churn", t, 0).ok());
+  EXPECT_EQ(shares(), (Shares{{"blue", {100, 0}}, {"green", {0, 0}}, {"red", {0, 20}}}));
+
+  // A deployment the endpoint lacks: an error naming it, and nothing changes.
+  EndpointTraffic bad;
+  bad.live = {{"green", 100}};
+  bad.mirror = {{"purple", 10}};
+  auto rejected = this->store().SetEndpointTraffic("churn", bad, 0);
+  EXPECT_EQ(rejected.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(rejected.status().message().find("'purple'"), std::string::npos);
+  EXPECT_EQ(shares(), (Shares{{"blue", {100, 0}}, {"green", {0, 0}}, {"red", {0, 20}}}));
+  EXPECT_EQ(this->store().GetEndpoint("churn")->traffic_version, 2);
+  EXPECT_EQ(this->store().SetEndpointTraffic("nope", t, 0).status().code(),
+            StatusCode::kNotFound);
+
+  // Deployments taking live or mirrored traffic stay; the others may go.
+  EXPECT_EQ(this->store().DeleteDeployment("churn", "blue").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->store().DeleteDeployment("churn", "red").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(this->store().DeleteDeployment("churn", "green").ok());
+  EXPECT_EQ(this->store().DeleteDeployment("churn", "green").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(this->store().SetEndpointTraffic("churn", EndpointTraffic{}, 0).ok());
+  EXPECT_TRUE(this->store().DeleteDeployment("churn", "red").ok());
+
+  // Deleting the endpoint takes its deployments along; a new one of the same name starts empty.
+  ASSERT_TRUE(this->store().DeleteEndpoint("churn").ok());
+  ASSERT_TRUE(this->store().CreateEndpoint(e).ok());
+  auto fresh = this->store().ListDeployments("churn");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->empty());
+  EXPECT_EQ(this->store().GetEndpoint("churn")->traffic_version, 0);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExists,
                             CreateAndGetExperiment, DuplicateExperimentNameRejectedEvenWhenDeleted,
                             RenameExperiment, DeleteAndRestoreExperimentCascadesToRuns,
@@ -940,6 +1576,15 @@ REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExist
                             ArtifactIndex, DatasetVersionsNumberFromOne,
                             DatasetSameContentAsLatestIsNotANewVersion,
                             GetDatasetVersionLatestByNumberAndErrors, ListDatasetsAndVersions,
-                            ConcurrentDatasetVersionsAreConsecutive);
+                            ConcurrentDatasetVersionsAreConsecutive,
+                            RegisteredModelCreateGetAndErrors,
+                            ModelVersionsNumberFromOneAndAreNeverReused,
+                            LatestVersionsPerStageAndTransitions,
+                            UpdateRenameAndDeleteRegisteredModel, RegistryTagsUpsertAndDelete,
+                            AliasesPointMoveAndFollowDeletes, SearchRegisteredModels,
+                            SearchModelVersions, ConcurrentModelVersionsAreConsecutive,
+                            EndpointsCreateGetListUpdateDelete,
+                            DeploymentsCreateListUpdateAndErrors,
+                            EndpointTrafficIsReplacedAsAWhole);
 
 }  // namespace cairn::store::testing

@@ -1,0 +1,196 @@
+// endpoint_bench: what the prediction log costs an endpoint's hot path.
+//
+// A 100-tree, depth-6 model trained on telco_churn is deployed behind a workspace endpoint
+// (EndpointService with the real scoring model, SQLite store and prediction log in a temporary
+// directory). T threads send single-row MLflow requests through the endpoint's scoring route
+// (Router::Dispatch: no sockets, so the log's share is not hidden behind HTTP costs) for S
+// seconds, alternately with the endpoint's sample rate at 0 (nothing logged) and 1 (every
+// request's inputs and outputs captured and logged). The figure is the median throughput with
+// logging over the median without (target ≥ 0.90).
+//
+//   endpoint_bench [--seconds S] [--runs K] [--threads T]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/v1/endpoint_routes.h"
+#include "core/ids.h"
+#include "data/csv_reader.h"
+#include "endpoints/endpoint_service.h"
+#include "ml/model_dir.h"
+#include "ml/trainer.h"
+#include "store/sqlite/sqlite_metadata_store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace cairn;
+
+const std::string kTelco = CAIRN_SOURCE_DIR "/../shared/data/telco_churn.csv";
+
+template <typename T>
+T Check(Result<T> r, const char* what) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, r.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// Serves the one model directory the bench wrote, whatever the URI.
+class DirectoryProvider : public endpoints::ModelProvider {
+ public:
+  explicit DirectoryProvider(std::string dir) : dir_(std::move(dir)) {}
+  Result<endpoints::ModelSource> Resolve(std::string_view uri) override {
+    endpoints::ModelSource s;
+    s.uri = std::string(uri);
+    s.model_name = "telco";
+    s.model_version = 1;
+    s.storage_location = dir_;
+    return s;
+  }
+  Result<std::shared_ptr<const serving::ScoringModel>> Load(
+      const endpoints::ModelSource&) override {
+    return serving::LoadScoringModel(dir_);
+  }
+
+ private:
+  std::string dir_;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 2;
+  int runs = 3;
+  int threads = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--seconds")
+      seconds = std::max(0.1, std::atof(argv[i + 1]));
+    else if (flag == "--runs")
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--threads")
+      threads = std::max(1, std::atoi(argv[i + 1]));
+  }
+  const fs::path dir = fs::temp_directory_path() / ("cairn_endpoint_bench_" + NewUuidHex());
+  fs::create_directories(dir);
+
+  // The model.
+  std::ifstream in(kTelco, std::ios::binary);
+  const std::string telco{std::istreambuf_iterator<char>(in), {}};
+  data::CsvTable table = Check(data::LoadCsv(telco), "loading telco_churn");
+  ml::TrainOptions options;
+  options.target = "churn";
+  options.num_boost_round = 100;
+  options.early_stopping_rounds = 0;
+  options.params["max_depth"] = "6";
+  options.shap_rows = 0;
+  ml::TrainResult trained = Check(ml::Train(table, options), "training");
+  ml::ModelInfo info;
+  info.run_id = NewUuidHex();
+  ml::ModelFiles files = Check(ml::RenderModelDirectory(trained, info), "model directory");
+  const std::string model_dir = (dir / "model").string();
+  Check(ml::WriteModelFiles(model_dir, files), "writing the model");
+  const nlohmann::json example = nlohmann::json::parse(files.at("input_example.json"));
+  const std::string body =
+      nlohmann::json{
+          {"dataframe_split", {{"columns", example["columns"]}, {"data", {example["data"][0]}}}}}
+          .dump();
+
+  {  // The endpoint (destroyed before its directory is removed).
+    const Clock& clock = SystemClock::Instance();
+    auto store =
+        Check(store::SqliteMetadataStore::Open((dir / "metadata.db").string(), clock), "store");
+    monitoring::PredictionLogOptions log_options;
+    log_options.dir = (dir / "predictions").string();
+    auto log = Check(monitoring::PredictionLog::Open(log_options, clock), "prediction log");
+    DirectoryProvider provider(model_dir);
+    endpoints::EndpointService service(*store, provider, log.get(), clock);
+    Check(service.CreateEndpoint({"bench", "", 0.0}).status(), "endpoint");
+    Check(service.CreateDeployment({"bench", "blue", "models:/telco/1", 0}).status(), "deployment");
+    Check(
+        service.SetTraffic({"bench", std::vector<store::TrafficShare>{{"blue", 100}}, {}}).status(),
+        "traffic");
+    http::Router router;
+    api::v1::RegisterEndpointScoringRoutes(router, service);
+
+    auto measure = [&]() {
+      std::atomic<bool> stop{false};
+      std::atomic<int64_t> total{0};
+      std::atomic<int64_t> failed{0};
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          int64_t n = 0;
+          while (!stop.load(std::memory_order_relaxed)) {
+            http::HttpRequest req;
+            req.method = "POST";
+            req.path = "/endpoints/bench/invocations";
+            req.target = req.path;
+            req.headers = {{"content-type", "application/json"}};
+            req.body = body;
+            if (router.Dispatch(req).status != 200) failed++;
+            ++n;
+          }
+          total += n;
+        });
+      }
+      const auto start = std::chrono::steady_clock::now();
+      std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+      stop = true;
+      for (auto& w : workers) w.join();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (failed.load() > 0) {
+        std::fprintf(stderr, "%lld requests failed\n", static_cast<long long>(failed.load()));
+        std::exit(1);
+      }
+      return double(total.load()) / elapsed;
+    };
+
+    std::printf("model: %d trees, depth 6 (telco_churn); %d threads, %.1f s per run, %d runs\n",
+                trained.rounds_run, threads, seconds, runs);
+    measure();  // warm-up
+    std::vector<double> off, on;
+    for (int r = 0; r < runs; ++r) {
+      Check(service.UpdateEndpoint({"bench", std::nullopt, 0.0}).status(), "sample rate 0");
+      off.push_back(measure());
+      Check(service.UpdateEndpoint({"bench", std::nullopt, 1.0}).status(), "sample rate 1");
+      on.push_back(measure());
+      log->Flush();
+    }
+    const auto stats = log->Stats("bench");
+    const double a = Median(off), b = Median(on);
+    std::printf("logging off: %.0f requests/s\n", a);
+    std::printf(
+        "logging on (every request): %.0f requests/s; %lld records, %.1f MB compressed, "
+        "%lld dropped\n",
+        b, static_cast<long long>(stats.written), double(stats.bytes) / 1e6,
+        static_cast<long long>(stats.dropped));
+    std::printf("ratio on/off: %.3f (target >= 0.90)\n", b / a);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return 0;
+}

@@ -1,0 +1,685 @@
+#include "monitoring/prediction_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "core/utf8.h"
+
+namespace cairn::monitoring {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The writer shares the cores with scoring: fastest compression (JSON still shrinks ~5-10x).
+constexpr int kCompressionLevel = Z_BEST_SPEED;
+constexpr size_t kOutChunk = 64 * 1024;
+// Records wait this long for more to arrive before the writer drains the queue again, so a busy
+// endpoint's records are compressed in batches and producers rarely have to wake the writer.
+constexpr auto kBatchDelay = std::chrono::milliseconds(20);
+constexpr std::string_view kOpenSuffix = ".open.jsonl.gz";
+constexpr std::string_view kClosedSuffix = ".jsonl.gz";
+constexpr size_t kRecordOverhead = 256;  // queue accounting: the fixed fields, roughly
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+void AppendEscaped(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+// A string field: as is when valid UTF-8, else with every byte past ASCII replaced (a JSON line
+// must stay parseable whatever a client sent).
+void AppendString(std::string& out, std::string_view s) {
+  if (IsValidUtf8(s)) return AppendEscaped(out, s);
+  std::string clean(s);
+  for (char& c : clean) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  }
+  AppendEscaped(out, clean);
+}
+
+// Inputs and outputs are JSON the scorer produced; kept verbatim when they are one line of
+// valid JSON, else re-serialized (or null when they do not parse).
+void AppendRawJson(std::string& out, std::string_view raw) {
+  if (raw.empty()) {
+    out += "null";
+    return;
+  }
+  if (raw.find('\n') == std::string_view::npos && IsValidUtf8(raw)) {
+    out.append(raw);
+    return;
+  }
+  nlohmann::json parsed = nlohmann::json::parse(raw, nullptr, false);
+  out += parsed.is_discarded()
+             ? "null"
+             : parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ToJsonLine(const PredictionRecord& r) {
+  std::string line;
+  line.reserve(r.inputs.size() + r.outputs.size() + kRecordOverhead);
+  line += "{\"time\":" + std::to_string(r.time) + ",\"request_id\":";
+  AppendString(line, r.request_id);
+  line += ",\"endpoint\":";
+  AppendString(line, r.endpoint);
+  line += ",\"deployment\":";
+  AppendString(line, r.deployment);
+  line += ",\"model_uri\":";
+  AppendString(line, r.model_uri);
+  line += ",\"model_version\":";
+  AppendString(line, r.model_version);
+  line += ",\"latency_us\":" + std::to_string(r.latency_us);
+  line += ",\"status\":" + std::to_string(r.status);
+  line += r.mirrored ? ",\"mirrored\":true" : ",\"mirrored\":false";
+  line += ",\"inputs\":";
+  AppendRawJson(line, r.inputs);
+  line += ",\"outputs\":";
+  AppendRawJson(line, r.outputs);
+  line += "}\n";
+  return line;
+}
+
+std::optional<PredictionRecord> FromJsonLine(std::string_view line) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    PredictionRecord r;
+    r.time = j.at("time").get<int64_t>();
+    r.request_id = j.at("request_id").get<std::string>();
+    r.endpoint = j.at("endpoint").get<std::string>();
+    r.deployment = j.at("deployment").get<std::string>();
+    r.model_uri = j.value("model_uri", "");
+    r.model_version = j.value("model_version", "");
+    r.latency_us = j.value("latency_us", int64_t(0));
+    r.status = j.value("status", 0);
+    r.mirrored = j.value("mirrored", false);
+    const auto& in = j["inputs"];
+    const auto& out = j["outputs"];
+    if (!in.is_null()) r.inputs = in.dump();
+    if (!out.is_null()) r.outputs = out.dump();
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+int64_t ParseInt(std::string_view s, bool* ok) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  *ok = !s.empty() && ec == std::errc() && end == s.data() + s.size();
+  return v;
+}
+
+std::string Padded(int64_t v, int width) {
+  std::string s = std::to_string(v);
+  if (static_cast<int>(s.size()) < width) s.insert(0, width - s.size(), '0');
+  return s;
+}
+
+// A segment file as named on disk.
+struct SegmentFile {
+  std::string id;  // "<start ms>-<n>": orders segments chronologically (fixed widths)
+  int64_t start = 0;
+  int64_t last = 0;  // the latest record time; only known for closed segments
+  bool open = false;
+  fs::path path;
+  int64_t bytes = 0;
+};
+
+std::optional<SegmentFile> ParseSegmentName(const fs::path& path) {
+  std::string name = path.filename().string();
+  SegmentFile f;
+  f.path = path;
+  std::string_view rest = name;
+  if (rest.size() > kOpenSuffix.size() && rest.ends_with(kOpenSuffix)) {
+    f.open = true;
+    rest.remove_suffix(kOpenSuffix.size());
+  } else if (rest.size() > kClosedSuffix.size() && rest.ends_with(kClosedSuffix)) {
+    rest.remove_suffix(kClosedSuffix.size());
+  } else {
+    return std::nullopt;
+  }
+  // open: START-N; closed: START-N-LAST
+  std::vector<std::string_view> parts;
+  while (true) {
+    size_t dash = rest.find('-');
+    parts.push_back(rest.substr(0, dash));
+    if (dash == std::string_view::npos) break;
+    rest.remove_prefix(dash + 1);
+  }
+  if (parts.size() != (f.open ? 2u : 3u)) return std::nullopt;
+  bool ok1 = false, ok2 = false, ok3 = true;
+  f.start = ParseInt(parts[0], &ok1);
+  ParseInt(parts[1], &ok2);
+  if (!f.open) f.last = ParseInt(parts[2], &ok3);
+  if (!ok1 || !ok2 || !ok3) return std::nullopt;
+  f.id = std::string(parts[0]) + "-" + std::string(parts[1]);
+  return f;
+}
+
+// The endpoint's segment files, oldest first.
+std::vector<SegmentFile> ListSegments(const fs::path& dir) {
+  std::vector<SegmentFile> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    auto f = ParseSegmentName(it->path());
+    if (!f) continue;
+    std::error_code size_ec;
+    f->bytes = static_cast<int64_t>(fs::file_size(it->path(), size_ec));
+    out.push_back(std::move(*f));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SegmentFile& a, const SegmentFile& b) { return a.id < b.id; });
+  return out;
+}
+
+// Reads a gzip file's lines, whole or cut short (an open segment's unflushed tail, a crash): a
+// last line without its newline is not a record and is left out. Calls `fn(line)` until it
+// returns false.
+// A file descriptor closed when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+template <typename Fn>
+Status ForEachLine(int fd, const fs::path& path, Fn&& fn) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 32) != Z_OK) return Internal("zlib: inflateInit2 failed");
+  std::string in(kOutChunk, '\0');
+  std::string out(4 * kOutChunk, '\0');
+  std::string pending;  // the current line, so far
+  bool stop = false;
+  Status status = Status::Ok();
+  while (!stop) {
+    ssize_t n = ::read(fd, in.data(), in.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      status = Internal("cannot read " + path.string() + ": " + ErrnoText());
+      break;
+    }
+    if (n == 0) break;
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(n);
+    while (z.avail_in > 0 && !stop) {
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      int rc = inflate(&z, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        stop = true;  // corrupt from here on: keep what was read
+        break;
+      }
+      std::string_view produced(out.data(), out.size() - z.avail_out);
+      while (!produced.empty() && !stop) {
+        size_t nl = produced.find('\n');
+        if (nl == std::string_view::npos) {
+          pending.append(produced);
+          break;
+        }
+        pending.append(produced.substr(0, nl));
+        produced.remove_prefix(nl + 1);
+        if (!fn(std::string_view(pending))) stop = true;
+        pending.clear();
+      }
+      if (rc == Z_STREAM_END) {
+        inflateReset(&z);  // concatenated gzip members read as one stream
+      } else if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+        break;
+      }
+    }
+  }
+  inflateEnd(&z);
+  return status;
+}
+
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+// The segment the writer appends an endpoint's records to.
+struct PredictionLog::Segment {
+  std::string id;
+  fs::path path;
+  int fd = -1;
+  z_stream z{};
+  int64_t start = 0;
+  int64_t last = 0;
+  int64_t opened_mono_us = 0;
+  int64_t raw_bytes = 0;
+  bool dirty = false;  // records compressed since the last flush
+
+  ~Segment() {
+    deflateEnd(&z);
+    if (fd >= 0) ::close(fd);
+  }
+  // Compresses `data` with `flush` and writes what comes out; false on a write error.
+  bool Deflate(std::string_view data, int flush, int64_t* written) {
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    char out[kOutChunk];
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out);
+      z.avail_out = sizeof(out);
+      int rc = deflate(&z, flush);
+      if (rc == Z_STREAM_ERROR) return false;
+      size_t have = sizeof(out) - z.avail_out;
+      if (have > 0 && !WriteAll(fd, out, have)) return false;
+      *written += static_cast<int64_t>(have);
+    } while (z.avail_out == 0 || z.avail_in > 0);
+    return true;
+  }
+};
+
+PredictionLog::PredictionLog(PredictionLogOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions options,
+                                                           const Clock& clock) {
+  if (options.dir.empty()) return InvalidArgument("prediction log: no directory given");
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) return Internal("cannot create " + options.dir + ": " + ec.message());
+  auto log = std::unique_ptr<PredictionLog>(new PredictionLog(std::move(options), clock));
+  CAIRN_RETURN_IF_ERROR(log->Recover());
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+PredictionLog::~PredictionLog() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+// Segments left open by a crash are rewritten as closed, complete gzip files (their readable
+// records kept), so that every closed segment carries its last time and reads with zcat.
+Status PredictionLog::Recover() {
+  std::error_code ec;
+  for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory()) continue;
+    for (const SegmentFile& f : ListSegments(it->path())) {
+      if (!f.open) continue;
+      std::string text;
+      int64_t last = f.start;
+      Fd fd(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0) return Internal("cannot open " + f.path.string() + ": " + ErrnoText());
+      CAIRN_RETURN_IF_ERROR(ForEachLine(fd.get(), f.path, [&](std::string_view line) {
+        if (auto r = FromJsonLine(line)) {
+          last = std::max(last, r->time);
+          text.append(line).push_back('\n');
+        }
+        return true;
+      }));
+      fs::path closed = it->path() / (f.id + "-" + Padded(last, 13) + std::string(kClosedSuffix));
+      fs::path tmp = closed;
+      tmp += ".tmp";
+      gzFile gz = gzopen(tmp.c_str(), "wb1");
+      if (gz == nullptr) return Internal("cannot write " + tmp.string());
+      bool ok = text.empty() || gzwrite(gz, text.data(), static_cast<unsigned>(text.size())) > 0;
+      ok = gzclose(gz) == Z_OK && ok;
+      if (!ok) return Internal("cannot write " + tmp.string());
+      fs::rename(tmp, closed, ec);
+      if (ec) return Internal("cannot rename " + tmp.string() + ": " + ec.message());
+      fs::remove(f.path, ec);
+    }
+  }
+  return Status::Ok();
+}
+
+bool PredictionLog::Append(PredictionRecord record) {
+  const size_t bytes = record.inputs.size() + record.outputs.size() + kRecordOverhead;
+  std::unique_lock lock(mu_);
+  if (stopping_ || queued_bytes_ + bytes > options_.max_queue_bytes) {
+    auto it = stats_.find(record.endpoint);
+    if (it == stats_.end()) it = stats_.emplace(record.endpoint, PredictionLogStats{}).first;
+    it->second.dropped++;
+    return false;
+  }
+  queued_bytes_ += bytes;
+  appended_++;
+  queue_.push_back(std::move(record));
+  const bool wake = writer_idle_;
+  writer_idle_ = false;
+  lock.unlock();
+  if (wake) wake_writer_.notify_one();
+  return true;
+}
+
+void PredictionLog::Flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = appended_;
+  if (flushed_upto_ >= target) return;
+  flush_wanted_ = true;
+  writer_idle_ = false;
+  wake_writer_.notify_one();
+  flushed_.wait(lock, [&] { return flushed_upto_ >= target; });
+}
+
+void PredictionLog::WriterLoop() {
+  std::deque<PredictionRecord> batch;
+  int64_t last_flush_us = clock_.MonotonicMicros();
+  std::unique_lock lock(mu_);
+  while (true) {
+    bool any_dirty = false;
+    for (const auto& [name, seg] : open_) any_dirty = any_dirty || seg->dirty;
+    if (queue_.empty() && !stopping_ && !flush_wanted_) {
+      if (any_dirty) {
+        // Records are compressed but not yet in the file: come back when they are due.
+        int64_t due_us = last_flush_us + options_.flush_interval_ms * 1000;
+        int64_t wait_us = std::max<int64_t>(0, due_us - clock_.MonotonicMicros());
+        wake_writer_.wait_for(lock, std::chrono::microseconds(wait_us),
+                              [&] { return !queue_.empty() || stopping_ || flush_wanted_; });
+      } else {
+        writer_idle_ = true;
+        wake_writer_.wait(lock, [&] { return !queue_.empty() || stopping_ || flush_wanted_; });
+        writer_idle_ = false;
+      }
+    } else if (!stopping_ && !flush_wanted_) {
+      // Let a batch gather (producers do not notify a writer that is not idle).
+      wake_writer_.wait_for(lock, kBatchDelay, [&] { return stopping_ || flush_wanted_; });
+    }
+    batch.swap(queue_);
+    queued_bytes_ = 0;
+    const uint64_t upto = appended_;
+    const bool flush_now = flush_wanted_ || stopping_;
+    flush_wanted_ = false;
+    const bool stop = stopping_;
+    lock.unlock();
+
+    std::map<std::string, int64_t> written;
+    for (const PredictionRecord& r : batch) {
+      if (WriteRecord(r).ok()) written[r.endpoint]++;
+    }
+    batch.clear();
+    const int64_t now_us = clock_.MonotonicMicros();
+    const bool due = now_us - last_flush_us >= options_.flush_interval_ms * 1000;
+    std::map<std::string, int64_t> bytes;
+    std::vector<std::string> to_close;
+    for (auto& [endpoint, seg] : open_) {
+      if (seg->dirty && (flush_now || due)) {
+        int64_t before = 0;
+        seg->Deflate({}, Z_SYNC_FLUSH, &before);
+        bytes[endpoint] += before;
+        seg->dirty = false;
+      }
+      if (stop || seg->raw_bytes >= options_.segment_bytes ||
+          now_us - seg->opened_mono_us >= options_.segment_age_ms * 1000) {
+        to_close.push_back(endpoint);
+      }
+    }
+    if (flush_now || due) last_flush_us = now_us;
+    for (const std::string& endpoint : to_close) {
+      (void)CloseSegment(endpoint);
+      ApplyRetention(endpoint);
+    }
+
+    lock.lock();
+    for (const auto& [endpoint, n] : written) stats_[endpoint].written += n;
+    for (const auto& [endpoint, n] : bytes) stats_[endpoint].bytes += n;
+    bool all_flushed = true;
+    for (const auto& [name, seg] : open_) all_flushed = all_flushed && !seg->dirty;
+    if (all_flushed) {
+      flushed_upto_ = upto;
+      flushed_.notify_all();
+    }
+    if (stop && queue_.empty()) {
+      flushed_upto_ = appended_;
+      flushed_.notify_all();
+      return;
+    }
+  }
+}
+
+Status PredictionLog::WriteRecord(const PredictionRecord& record) {
+  CAIRN_TRY(Segment * seg, SegmentFor(record.endpoint, record.time));
+  std::string line = ToJsonLine(record);
+  int64_t written = 0;
+  if (!seg->Deflate(line, Z_NO_FLUSH, &written)) {
+    return Internal("cannot write " + seg->path.string() + ": " + ErrnoText());
+  }
+  seg->raw_bytes += static_cast<int64_t>(line.size());
+  seg->last = std::max(seg->last, record.time);
+  seg->dirty = true;
+  if (written > 0) {
+    std::lock_guard lock(mu_);
+    stats_[record.endpoint].bytes += written;
+  }
+  return Status::Ok();
+}
+
+Result<PredictionLog::Segment*> PredictionLog::SegmentFor(const std::string& endpoint,
+                                                          int64_t time) {
+  auto it = open_.find(endpoint);
+  if (it != open_.end()) return it->second.get();
+  const fs::path dir = fs::path(options_.dir) / endpoint;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("cannot create " + dir.string() + ": " + ec.message());
+  // A new id sorts after every existing one: its start is the record's time unless an older
+  // segment started later (a clock step back), and n tells apart segments of one millisecond.
+  int64_t start = time;
+  int64_t n = 0;
+  std::vector<SegmentFile> existing = ListSegments(dir);
+  if (!existing.empty()) {
+    const SegmentFile& newest = existing.back();
+    if (newest.start >= start) {
+      start = newest.start;
+      bool ok = false;
+      n = ParseInt(newest.id.substr(newest.id.find('-') + 1), &ok) + 1;
+    }
+  }
+  auto seg = std::make_unique<Segment>();
+  seg->id = Padded(start, 13) + "-" + Padded(n, 4);
+  seg->path = dir / (seg->id + std::string(kOpenSuffix));
+  seg->start = start;
+  seg->last = time;
+  seg->opened_mono_us = clock_.MonotonicMicros();
+  seg->fd = ::open(seg->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (seg->fd < 0) return Internal("cannot create " + seg->path.string() + ": " + ErrnoText());
+  if (deflateInit2(&seg->z, kCompressionLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return Internal("zlib: deflateInit2 failed");
+  }
+  Segment* raw = seg.get();
+  open_.emplace(endpoint, std::move(seg));
+  return raw;
+}
+
+Status PredictionLog::CloseSegment(const std::string& endpoint) {
+  auto it = open_.find(endpoint);
+  if (it == open_.end()) return Status::Ok();
+  Segment& seg = *it->second;
+  int64_t written = 0;
+  bool ok = seg.Deflate({}, Z_FINISH, &written);
+  fs::path closed =
+      seg.path.parent_path() / (seg.id + "-" + Padded(seg.last, 13) + std::string(kClosedSuffix));
+  Status status = Status::Ok();
+  {
+    std::unique_lock files(files_mu_);
+    std::error_code ec;
+    fs::rename(seg.path, closed, ec);
+    if (ec) status = Internal("cannot rename " + seg.path.string() + ": " + ec.message());
+  }
+  if (!ok) status = Internal("cannot write " + seg.path.string() + ": " + ErrnoText());
+  {
+    std::lock_guard lock(mu_);
+    stats_[endpoint].bytes += written;
+  }
+  open_.erase(it);
+  return status;
+}
+
+void PredictionLog::ApplyRetention(const std::string& endpoint) {
+  std::vector<SegmentFile> segments = ListSegments(fs::path(options_.dir) / endpoint);
+  int64_t total = 0;
+  for (const SegmentFile& f : segments) total += f.open ? 0 : f.bytes;
+  std::unique_lock files(files_mu_);
+  for (const SegmentFile& f : segments) {
+    if (total <= options_.retention_bytes) break;
+    if (f.open) continue;
+    std::error_code ec;
+    fs::remove(f.path, ec);
+    total -= f.bytes;
+  }
+}
+
+Result<PredictionPage> PredictionLog::Read(const PredictionQuery& query) const {
+  // Page token: "<segment id>:<records of that segment already passed>".
+  std::string from_segment;
+  int64_t skip = 0;
+  if (!query.page_token.empty()) {
+    size_t colon = query.page_token.rfind(':');
+    bool ok = false;
+    if (colon != std::string::npos) {
+      skip = ParseInt(std::string_view(query.page_token).substr(colon + 1), &ok);
+      from_segment = query.page_token.substr(0, colon);
+    }
+    if (!ok || skip < 0 || !ParseSegmentName(from_segment + "-0" + std::string(kClosedSuffix))) {
+      return InvalidArgument("page_token: not a token this server gave ('" + query.page_token +
+                             "')");
+    }
+  }
+  PredictionPage page;
+  if (query.limit == 0) return page;
+  // The files are opened under the lock and read without it: an open descriptor reads on
+  // across the writer's rename, and the writer never waits for a long read.
+  std::vector<std::pair<SegmentFile, Fd>> segments;
+  {
+    std::shared_lock files(files_mu_);
+    for (SegmentFile& f : ListSegments(fs::path(options_.dir) / query.endpoint)) {
+      if (!from_segment.empty() && f.id < from_segment) continue;
+      if (!f.open && f.last < query.since) continue;  // the whole segment is older
+      Fd fd(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0) return Internal("cannot open " + f.path.string() + ": " + ErrnoText());
+      segments.emplace_back(std::move(f), std::move(fd));
+    }
+  }
+  for (const auto& [f, fd] : segments) {
+    int64_t index = 0;
+    const int64_t first = (f.id == from_segment) ? skip : 0;
+    bool full = false;
+    CAIRN_RETURN_IF_ERROR(ForEachLine(fd.get(), f.path, [&](std::string_view line) {
+      const int64_t at = index++;
+      if (at < first) return true;
+      auto r = FromJsonLine(line);
+      if (!r || r->time < query.since || r->time >= query.until) return true;
+      if (!query.deployment.empty() && r->deployment != query.deployment) return true;
+      if (!query.request_id.empty() && r->request_id != query.request_id) return true;
+      if (query.mirrored >= 0 && r->mirrored != (query.mirrored == 1)) return true;
+      page.records.push_back(std::move(*r));
+      if (page.records.size() >= query.limit) {
+        full = true;
+        page.next_page_token = f.id + ":" + std::to_string(at + 1);
+        return false;
+      }
+      return true;
+    }));
+    if (full) break;
+  }
+  return page;
+}
+
+PredictionLogStats PredictionLog::Stats(std::string_view endpoint) const {
+  std::lock_guard lock(mu_);
+  auto it = stats_.find(endpoint);
+  return it == stats_.end() ? PredictionLogStats{} : it->second;
+}
+
+std::string PredictionLog::RenderMetrics() const {
+  std::map<std::string, PredictionLogStats, std::less<>> stats;
+  size_t queued = 0;
+  {
+    std::lock_guard lock(mu_);
+    stats = stats_;
+    queued = queued_bytes_;
+  }
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+    for (const auto& [endpoint, s] : stats) {
+      out +=
+          std::string(name) + "{endpoint=\"" + endpoint + "\"} " + std::to_string(value(s)) + "\n";
+    }
+  };
+  family("cairn_prediction_log_records_total", "counter",
+         "Prediction records written to the log, by endpoint.",
+         [](const PredictionLogStats& s) { return s.written; });
+  family("cairn_prediction_log_dropped_total", "counter",
+         "Prediction records dropped because the log's queue was full, by endpoint.",
+         [](const PredictionLogStats& s) { return s.dropped; });
+  family("cairn_prediction_log_written_bytes_total", "counter",
+         "Compressed bytes written to prediction log segments, by endpoint.",
+         [](const PredictionLogStats& s) { return s.bytes; });
+  out += "# HELP cairn_prediction_log_queue_bytes Prediction records waiting for the writer.\n";
+  out += "# TYPE cairn_prediction_log_queue_bytes gauge\n";
+  out += "cairn_prediction_log_queue_bytes " + std::to_string(queued) + "\n";
+  return out;
+}
+
+}  // namespace cairn::monitoring

@@ -1,0 +1,139 @@
+// PredictionLog: per endpoint, the scored requests kept for monitoring (inputs, outputs, which
+// deployment and model answered, latency, request id), appended off the request path to
+// compressed, rotated JSON-lines segment files, and read back by time.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace cairn::monitoring {
+
+// One scored request, as logged.
+struct PredictionRecord {
+  int64_t time = 0;  // ms since the epoch, when the request arrived
+  std::string request_id;
+  std::string endpoint;
+  std::string deployment;
+  std::string model_uri;      // as the deployment was given it (models:/churn@champion)
+  std::string model_version;  // what that resolved to ("churn/3"), or "" for run URIs
+  int64_t latency_us = 0;     // scoring time on the server
+  int status = 0;             // the HTTP status the deployment answered
+  bool mirrored = false;      // a shadow copy: its answer was logged, never returned
+  // JSON text: the request's rows ({"columns": [...], "data": [[...]]}) and the predictions (an
+  // array, one per row). Empty when not captured (an error answer); logged as null.
+  std::string inputs;
+  std::string outputs;
+};
+
+struct PredictionLogOptions {
+  std::string dir;  // one subdirectory per endpoint
+  // Records waiting for the writer, in bytes; past it Append drops and counts (never blocks).
+  size_t max_queue_bytes = 64u << 20;
+  // A segment is closed and a new one started past this many uncompressed bytes, or this age.
+  int64_t segment_bytes = 32 << 20;
+  int64_t segment_age_ms = 3600 * 1000;
+  // Closed segments of an endpoint past this many bytes (compressed) are deleted, oldest first.
+  int64_t retention_bytes = int64_t(1) << 30;
+  // How long records may sit in the writer before they reach the file (a crash loses at most
+  // this much); Flush() forces it.
+  int64_t flush_interval_ms = 200;
+};
+
+struct PredictionQuery {
+  std::string endpoint;
+  int64_t since = 0;  // records with time >= since (ms since the epoch)
+  int64_t until = std::numeric_limits<int64_t>::max();  // … and time < until
+  std::string deployment;                               // "": any
+  std::string request_id;                               // "": any
+  int mirrored = -1;  // -1 any, 0 live answers only, 1 mirrored copies only
+  size_t limit = 100;
+  std::string page_token;  // from the previous page
+};
+
+struct PredictionPage {
+  std::vector<PredictionRecord> records;  // in logged order (by time, roughly: per segment)
+  std::string next_page_token;            // empty when nothing more is logged yet
+};
+
+// Counters for /metrics.
+struct PredictionLogStats {
+  int64_t written = 0;
+  int64_t dropped = 0;
+  int64_t bytes = 0;  // compressed bytes written
+};
+
+// Segment files: DIR/<endpoint>/<start ms>-<n>.open.jsonl.gz while written, renamed to
+// <start ms>-<n>-<last ms>.jsonl.gz when closed (the times let a read skip whole segments).
+// Each is one gzip stream of JSON lines ({"time", "request_id", "endpoint", "deployment",
+// "model_uri", "model_version", "latency_us", "status", "mirrored", "inputs", "outputs"}),
+// readable with zcat once closed; an open segment is flushed so that a reader sees every
+// record up to the last flush. After a crash, Open closes the segments left open.
+// Thread-safe. Endpoint names must be safe as directory names (the caller validates them).
+class PredictionLog {
+ public:
+  static Result<std::unique_ptr<PredictionLog>> Open(PredictionLogOptions options,
+                                                     const Clock& clock);
+  // Writes out everything queued and closes the open segments.
+  ~PredictionLog();
+
+  // Queues `record` for the writer thread; returns at once. False (and the record is counted as
+  // dropped) when the queue is full.
+  bool Append(PredictionRecord record);
+  // Returns once every record appended before the call is in its file (readable).
+  void Flush();
+  // The endpoint's records matching `query`, at most query.limit. kInvalidArgument for a bad
+  // page token. An endpoint that never logged has no records (not an error).
+  Result<PredictionPage> Read(const PredictionQuery& query) const;
+
+  PredictionLogStats Stats(std::string_view endpoint) const;
+  // Prometheus exposition of the per-endpoint counters (HELP/TYPE lines included).
+  std::string RenderMetrics() const;
+
+ private:
+  struct Segment;
+  PredictionLog(PredictionLogOptions options, const Clock& clock);
+  Status Recover();
+  void WriterLoop();
+  // Writer thread only.
+  Status WriteRecord(const PredictionRecord& record);
+  Result<Segment*> SegmentFor(const std::string& endpoint, int64_t time);
+  Status FlushSegment(Segment& segment);
+  Status CloseSegment(const std::string& endpoint);
+  void ApplyRetention(const std::string& endpoint);
+
+  const PredictionLogOptions options_;
+  const Clock& clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_writer_;
+  std::condition_variable flushed_;
+  std::deque<PredictionRecord> queue_;
+  size_t queued_bytes_ = 0;
+  uint64_t appended_ = 0;      // records accepted so far
+  uint64_t flushed_upto_ = 0;  // records in their files so far
+  bool flush_wanted_ = false;
+  bool writer_idle_ = false;
+  bool stopping_ = false;
+  std::map<std::string, PredictionLogStats, std::less<>> stats_;
+
+  // Held shared by readers while they list and open files; exclusively by the writer while it
+  // renames or deletes one.
+  mutable std::shared_mutex files_mu_;
+  std::map<std::string, std::unique_ptr<Segment>> open_;  // writer thread only
+  std::thread writer_;
+};
+
+}  // namespace cairn::monitoring
