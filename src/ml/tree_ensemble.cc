@@ -20,6 +20,9 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 // Rows per block: each tree is walked for a block of rows before the next tree, so the trees'
 // nodes stay in cache across rows (what XGBoost's CPU predictor does too).
 constexpr int64_t kBlockRows = 64;
+// Walks interleaved for a single row: enough independent loads in flight to cover a step's
+// latency.
+constexpr int64_t kInterleave = 8;
 // Below this many rows per thread, starting threads costs more than it saves.
 constexpr int64_t kMinRowsPerThread = 2048;
 
@@ -251,12 +254,15 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view text) {
       const size_t root = e.nodes_.size();
       if (root + n > size_t{0xffffffffu}) return InvalidArgument("the ensemble is too large");
       std::vector<int64_t> order = {0};
+      std::vector<uint32_t> level = {0};
       std::vector<char> seen(n, 0);
       seen[0] = 1;
+      uint32_t depth = 0;
       e.nodes_.push_back({});
       for (size_t k = 0; k < order.size(); ++k) {
         const auto old = static_cast<size_t>(order[k]);
-        Node node{condition[old], 0, 0};
+        const auto self = static_cast<uint32_t>(root + k);
+        Node node{condition[old], 0, self};  // a leaf, unless it splits
         const int64_t l = left[old];
         const int64_t r = right[old];
         if (l != -1 || r != -1) {
@@ -272,11 +278,14 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view text) {
                                    std::to_string(split_index[old]) + " of " +
                                    std::to_string(e.num_features_));
           }
-          node.feature = static_cast<uint32_t>(split_index[old]) |
-                         (default_left[old] != 0 ? kDefaultLeft : 0u);
+          node.bits = static_cast<uint32_t>(split_index[old]) | kSplit |
+                      (default_left[old] != 0 ? kDefaultLeft : 0u);
           node.left = static_cast<uint32_t>(root + order.size());
           order.push_back(l);
           order.push_back(r);
+          level.push_back(level[k] + 1);
+          level.push_back(level[k] + 1);
+          depth = std::max(depth, level[k] + 1);
           e.nodes_.push_back({});
           e.nodes_.push_back({});
         }
@@ -284,6 +293,7 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view text) {
       }
       e.roots_.push_back(static_cast<uint32_t>(root));
       e.groups_.push_back(static_cast<int32_t>(group.get<int64_t>()));
+      e.depths_.push_back(depth);
     }
   } catch (const std::exception& ex) {
     return InvalidArgument(std::string("the booster's JSON is not an XGBoost model: ") + ex.what());
@@ -291,38 +301,47 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view text) {
   return e;
 }
 
-inline float TreeEnsemble::Leaf(uint32_t i, const float* row) const {
-  const Node* nodes = nodes_.data();
-  while (nodes[i].left != 0) {
-    const Node& n = nodes[i];
-    const float v = row[n.feature & kFeatureMask];
-    // NaN compares false: it goes left only when that is the default direction.
-    const bool go_left = v < n.value || (std::isnan(v) && (n.feature & kDefaultLeft) != 0);
-    i = n.left + (go_left ? 0u : 1u);
-  }
-  return nodes[i].value;
-}
-
 void TreeEnsemble::PredictRange(const float* values, int64_t begin, int64_t end,
                                 bool output_margin, float* out) const {
   const int64_t cols = num_features_;
   const int g = num_groups_;
-  std::fill(out + begin * g, out + end * g, base_margin_);
+  const Node* nodes = nodes_.data();
   const size_t trees = roots_.size();
-  for (int64_t block = begin; block < end; block += kBlockRows) {
-    const int64_t block_end = std::min(end, block + kBlockRows);
-    if (g == 1) {
-      for (size_t t = 0; t < trees; ++t) {
-        const uint32_t root = roots_[t];
-        for (int64_t r = block; r < block_end; ++r) out[r] += Leaf(root, values + r * cols);
-      }
-    } else {
-      for (size_t t = 0; t < trees; ++t) {
-        const uint32_t root = roots_[t];
-        const int32_t group = groups_[t];
-        for (int64_t r = block; r < block_end; ++r) {
-          out[r * g + group] += Leaf(root, values + r * cols);
+  std::fill(out + begin * g, out + end * g, base_margin_);
+  if (end - begin < kInterleave) {
+    // Few rows (the serving case): walk kInterleave trees at once for each row. The leaves are
+    // still added in tree order, as XGBoost adds them.
+    for (int64_t r = begin; r < end; ++r) {
+      const float* row = values + r * cols;
+      float* acc = out + r * g;
+      for (size_t t0 = 0; t0 < trees; t0 += kInterleave) {
+        const size_t n = std::min<size_t>(kInterleave, trees - t0);
+        uint32_t at[kInterleave];
+        uint32_t depth = 0;
+        for (size_t j = 0; j < n; ++j) {
+          at[j] = roots_[t0 + j];
+          depth = std::max(depth, depths_[t0 + j]);
         }
+        for (uint32_t d = 0; d < depth; ++d) {
+          for (size_t j = 0; j < n; ++j) at[j] = Step(at[j], row);
+        }
+        for (size_t j = 0; j < n; ++j) acc[groups_[t0 + j]] += nodes[at[j]].value;
+      }
+    }
+  } else {
+    // Blocks of rows: each tree walks every row of the block in lock step, so that its nodes
+    // stay in cache and the rows' walks overlap.
+    uint32_t at[kBlockRows];
+    for (int64_t block = begin; block < end; block += kBlockRows) {
+      const auto rows = static_cast<size_t>(std::min(end, block + kBlockRows) - block);
+      const float* base = values + block * cols;
+      for (size_t t = 0; t < trees; ++t) {
+        std::fill(at, at + rows, roots_[t]);
+        for (uint32_t d = 0; d < depths_[t]; ++d) {
+          for (size_t j = 0; j < rows; ++j) at[j] = Step(at[j], base + j * cols);
+        }
+        float* acc = out + block * g + groups_[t];
+        for (size_t j = 0; j < rows; ++j) acc[j * g] += nodes[at[j]].value;
       }
     }
   }
@@ -387,7 +406,7 @@ std::vector<float> TreeEnsemble::Predict(std::span<const float> values, int64_t 
 FeatureMatrix TreeEnsemble::ProbeRows(int64_t rows, uint64_t seed) const {
   std::vector<std::vector<float>> thresholds(static_cast<size_t>(num_features_));
   for (const Node& n : nodes_) {
-    if (n.left != 0) thresholds[n.feature & kFeatureMask].push_back(n.value);
+    if (n.bits & kSplit) thresholds[n.bits & kFeatureMask].push_back(n.value);
   }
   std::mt19937_64 rng(seed);
   FeatureMatrix m;

@@ -77,24 +77,35 @@ class TreeEnsemble {
   FeatureMatrix ProbeRows(int64_t rows, uint64_t seed) const;
 
  private:
-  // 12 bytes. `left` is the index of the left child in nodes_, the right child is left + 1;
-  // 0 marks a leaf (index 0 is the first tree's root, never a child).
+  // 12 bytes. A split sends a row to `left` or `left + 1` (siblings are adjacent). A leaf
+  // points at itself and carries no kSplit bit, so walking on from it stays there: every row
+  // takes exactly its tree's depth in steps, without a branch on where it ends, and several
+  // walks (rows, or trees) interleave to hide each step's memory latency.
   struct Node {
-    float value;        // the split threshold, or the leaf's value
-    uint32_t feature;   // split feature, with kDefaultLeft set when missing goes left
-    uint32_t left;
+    float value;    // the split threshold, or the leaf's value
+    uint32_t bits;  // split feature | kSplit | kDefaultLeft (missing goes left)
+    uint32_t left;  // index in nodes_ of the left child (a leaf: its own index)
   };
   static constexpr uint32_t kDefaultLeft = 0x80000000u;
-  static constexpr uint32_t kFeatureMask = 0x7fffffffu;
+  static constexpr uint32_t kSplit = 0x40000000u;
+  static constexpr uint32_t kFeatureMask = 0x3fffffffu;
 
   TreeEnsemble() = default;
   void PredictRange(const float* values, int64_t begin, int64_t end, bool output_margin,
                     float* out) const;
-  float Leaf(uint32_t root, const float* row) const;
+  // One step of a walk: the node `row` goes to from node `i`.
+  uint32_t Step(uint32_t i, const float* row) const {
+    const Node& n = nodes_[i];
+    const float v = row[n.bits & kFeatureMask];
+    const uint32_t go_left =
+        static_cast<uint32_t>(v < n.value) | (static_cast<uint32_t>(v != v) & (n.bits >> 31));
+    return n.left + ((go_left ^ 1u) & (n.bits >> 30) & 1u);
+  }
 
   std::vector<Node> nodes_;
   std::vector<uint32_t> roots_;   // per tree, the root's index in nodes_
   std::vector<int32_t> groups_;   // per tree, its output group
+  std::vector<uint32_t> depths_;  // per tree, the longest path from the root to a leaf
   int64_t num_features_ = 0;
   int num_groups_ = 1;
   float base_margin_ = 0;

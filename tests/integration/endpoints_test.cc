@@ -213,9 +213,23 @@ TEST_F(EndpointsTest, DeployRouteStickMirrorAndLog) {
   }
   EXPECT_GE(copies, 10u);
   EXPECT_LE(copies, 40u);
-  CommandResult since = Cairn({"endpoints", "predictions", "penguins", "--since", "10m"});
+  // `since`: relative in the CLI, ms or RFC 3339 on the wire.
+  CommandResult since = Cairn(
+      {"endpoints", "predictions", "penguins", "--since", "10m", "--mirrored", "--limit", "3"});
   EXPECT_EQ(since.exit_code, 0) << since.err;
-  EXPECT_NE(since.out.find("(mirror)"), std::string::npos);
+  EXPECT_EQ(std::count(since.out.begin(), since.out.end(), '\n'), 5)
+      << since.out;  // + header, more
+  EXPECT_NE(since.out.find("(mirror)"), std::string::npos) << since.out;
+  int64_t last = 0;
+  const json everything = CairnJson({"endpoints", "predictions", "penguins", "--limit", "10000"});
+  for (const json& p : everything["predictions"]) last = std::max<int64_t>(last, p["time"]);
+  json later =
+      CairnJson({"endpoints", "predictions", "penguins", "--since", std::to_string(last + 1)});
+  EXPECT_TRUE(later["predictions"].empty()) << later;
+  json rfc = CairnJson(
+      {"endpoints", "predictions", "penguins", "--since", "2000-01-01T00:00:00Z", "--limit", "1"});
+  EXPECT_EQ(rfc["predictions"].size(), 1u);
+  EXPECT_TRUE(rfc.contains("next_page_token"));
 }
 
 TEST_F(EndpointsTest, TrafficMovesAndAModelSwapsWithZeroFailedRequests) {
