@@ -7,7 +7,8 @@
 //       timing) → XGBoosterPredict, nthread=2; also XGBoost's in-place predict on the raw
 //       buffer. The faster of the two is the baseline.
 //   (b) BatchScoreFile: read, parse, encode, predict, format and write the CSV, 2 workers.
-// Each is the median of --runs runs; the figure is b / a (target ≥ 0.9).
+// The contenders run in turn, --runs rounds; each figure is the median round's. The figure is
+// b / a (target ≥ 0.9); the CPU seconds each took are printed too, as the machine is shared.
 //
 //   batch_score_bench [--rows N] [--runs K] [--threads T] [--dir DIR]
 #include <unistd.h>
@@ -45,31 +46,32 @@ T Check(Result<T> r, const char* what) {
   return std::move(*r);
 }
 
-struct Timing {
-  double wall = 0;  // median wall-clock seconds
-  double cpu = 0;   // the process's CPU seconds in that run: what the work costs, load or not
-};
-
 double CpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-// The median of `runs` runs of fn(); `prepare` runs before each, untimed.
-template <typename Prepare, typename Fn>
-Timing Median(int runs, Prepare&& prepare, Fn&& fn) {
-  std::vector<Timing> times;
-  for (int i = 0; i < runs; ++i) {
-    prepare();
-    const double cpu = CpuSeconds();
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(
-        {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-         CpuSeconds() - cpu});
-  }
-  std::sort(times.begin(), times.end(), [](const Timing& x, const Timing& y) { return x.wall < y.wall; });
+// One measurement: wall-clock seconds, and the process's CPU seconds meanwhile (what the work
+// costs, whatever else the machine runs).
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
+
+template <typename Fn>
+Timing Measure(Fn&& fn) {
+  const double cpu = CpuSeconds();
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          CpuSeconds() - cpu};
+}
+
+// The run with the median wall time.
+Timing Median(std::vector<Timing> times) {
+  std::sort(times.begin(), times.end(),
+            [](const Timing& x, const Timing& y) { return x.wall < y.wall; });
   return times[times.size() / 2];
 }
 
@@ -123,56 +125,48 @@ int main(int argc, char** argv) {
   const double mb = static_cast<double>(fs::file_size(input)) / 1e6;
   std::printf("input: %lld rows, %.1f MB\n", static_cast<long long>(rows), mb);
 
-  // (a) XGBoost on the dense matrix in memory.
+  // The rows encoded once, as one dense matrix.
   ml::FeatureMatrix one = Check(model.preprocessing().Transform(table), "encoding");
-  std::vector<float> dense;
-  dense.reserve(one.values.size() * static_cast<size_t>(copies));
-  for (int64_t i = 0; i < copies; ++i) dense.insert(dense.end(), one.values.begin(), one.values.end());
+  ml::FeatureMatrix all{rows, one.cols, {}};
+  all.values.reserve(one.values.size() * static_cast<size_t>(copies));
+  for (int64_t i = 0; i < copies; ++i) {
+    all.values.insert(all.values.end(), one.values.begin(), one.values.end());
+  }
   ml::XgboostBooster booster = Check(ml::XgboostBooster::LoadRaw(trained.booster, 2), "booster");
-  auto nothing = [] {};
-  // A new DMatrix for every run: XGBoost caches a DMatrix's predictions.
-  std::optional<ml::XgboostMatrix> matrix;
-  const Timing xgb_dmatrix = Median(
-      runs,
-      [&] {
-        matrix.reset();
-        matrix.emplace(Check(ml::XgboostMatrix::Create(dense, rows, one.cols, {}, 2), "DMatrix"));
-      },
-      [&] { Check(booster.Predict(*matrix), "predict"); });
-  matrix.reset();
-  const Timing xgb_inplace = Median(runs, nothing, [&] {
-    Check(booster.PredictDense(dense, rows, one.cols), "inplace_predict");
-  });
-  const Timing& best = xgb_dmatrix.wall < xgb_inplace.wall ? xgb_dmatrix : xgb_inplace;
-  const double a = rows / best.wall;
-  std::printf("(a) XGBoost predict, dense matrix in memory, nthread=2: %.0f rows/s "
-              "(DMatrix %.0f, in-place %.0f; %.2f CPU s)\n",
-              a, rows / xgb_dmatrix.wall, rows / xgb_inplace.wall, best.cpu);
-
-  // For reference: the scorer's own prediction on the same matrix.
-  ml::FeatureMatrix all{rows, one.cols, dense};
-  const Timing native =
-      Median(runs, nothing, [&] { Check(model.PredictMatrix(all), "predict"); });
-  std::printf("    LoadedModel::PredictMatrix on that matrix (%s): %.0f rows/s, %.2f CPU s\n",
-              model.native() ? "native" : "XGBoost", rows / native.wall, native.cpu);
-  dense.clear();
-  dense.shrink_to_fit();
-  all.values.clear();
-  all.values.shrink_to_fit();
-
-  // (b) Batch scoring, file to file.
   serving::BatchScoreOptions batch;
   batch.threads = threads;
   serving::BatchScoreSummary summary;
-  const Timing b_time = Median(runs, nothing, [&] {
-    summary = Check(serving::BatchScoreFile(model, input, output, batch), "batch scoring");
-  });
+
+  // Round-robin, so that every contender sees the same machine: the build machine is shared.
+  std::vector<Timing> dmatrix, inplace, native, scored;
+  for (int run = 0; run < runs; ++run) {
+    // A new DMatrix every run (built untimed): XGBoost caches a DMatrix's predictions.
+    ml::XgboostMatrix matrix =
+        Check(ml::XgboostMatrix::Create(all.values, rows, all.cols, {}, 2), "DMatrix");
+    dmatrix.push_back(Measure([&] { Check(booster.Predict(matrix), "predict"); }));
+    inplace.push_back(Measure(
+        [&] { Check(booster.PredictDense(all.values, rows, all.cols), "inplace_predict"); }));
+    native.push_back(Measure([&] { Check(model.PredictMatrix(all), "predict"); }));
+    scored.push_back(Measure([&] {
+      summary = Check(serving::BatchScoreFile(model, input, output, batch), "batch scoring");
+    }));
+  }
+  const Timing xgb_dmatrix = Median(dmatrix), xgb_inplace = Median(inplace);
+  const Timing best = xgb_dmatrix.wall < xgb_inplace.wall ? xgb_dmatrix : xgb_inplace;
+  const Timing own = Median(native), b_time = Median(scored);
+  const double a = rows / best.wall;
   const double b = summary.rows / b_time.wall;
-  std::printf("(b) batch scoring file→file, %d threads: %.0f rows/s, %.0f MB/s in, %.0f MB/s out; "
-              "%.2f CPU s\n",
-              threads, b, mb / b_time.wall, summary.bytes_written / 1e6 / b_time.wall, b_time.cpu);
-  std::printf("b/a = %.2f (target ≥ 0.90); CPU per row b/a = %.2f\n", b / a,
-              b_time.cpu / best.cpu);
+  std::printf("(a) XGBoost predict, dense matrix in memory, nthread=2: %.0f rows/s "
+              "(DMatrix %.0f, in-place %.0f), %.2f CPU s\n",
+              a, rows / xgb_dmatrix.wall, rows / xgb_inplace.wall, best.cpu);
+  std::printf("    LoadedModel::PredictMatrix on that matrix (%s): %.0f rows/s, %.2f CPU s\n",
+              model.native() ? "native" : "XGBoost", rows / own.wall, own.cpu);
+  std::printf("(b) batch scoring file→file, %d threads: %.0f rows/s, %.0f MB/s in, %.0f MB/s "
+              "out, %.2f CPU s\n",
+              threads, b, mb / b_time.wall, summary.bytes_written / 1e6 / b_time.wall,
+              b_time.cpu);
+  std::printf("b/a = %.2f (target >= 0.90); CPU seconds per row, a/b = %.2f\n", b / a,
+              best.cpu / b_time.cpu);
 
   fs::remove(input);
   fs::remove(output);

@@ -8,6 +8,7 @@
 //                    [--access-log] [--predict-only]
 // Needs `wrk` (Debian: wrk) on the PATH.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,16 @@ double CpuSeconds(pid_t pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU time of the children waited for so far.
+double ChildrenCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 double ProcessCpuSeconds() {
@@ -244,6 +255,7 @@ int main(int argc, char** argv) {
                url + " >/dev/null")
                   .c_str());
   const double cpu_before = CpuSeconds(server);
+  const double wrk_cpu_before = ChildrenCpuSeconds();
   const std::string command = "wrk -t1 -c" + std::to_string(connections) + " -d" +
                               std::to_string(duration) + "s --latency -s " + lua.string() + " " +
                               url + " 2>&1";
@@ -255,6 +267,7 @@ int main(int argc, char** argv) {
     pclose(pipe);
   }
   const double cpu_after = CpuSeconds(server);
+  const double wrk_cpu = ChildrenCpuSeconds() - wrk_cpu_before;  // wrk, waited for by pclose
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
 
@@ -276,9 +289,10 @@ int main(int argc, char** argv) {
   std::printf("%s", output.c_str());
   std::printf(
       "\ncairn serve (%d threads%s), wrk -t1 -c%d -d%ds, single-row JSON /invocations:\n"
-      "  %.0f requests/s, p99 %s, %.1f us server CPU per request%s\n",
+      "  %.0f requests/s, p99 %s, %.1f us server CPU per request (wrk: %.1f us)%s\n",
       threads, access_log ? ", access log" : "", connections, duration, rps, p99.c_str(),
       requests > 0 ? (cpu_after - cpu_before) * 1e6 / static_cast<double>(requests) : 0.0,
+      requests > 0 ? wrk_cpu * 1e6 / static_cast<double>(requests) : 0.0,
       non_2xx ? " (NON-2xx ANSWERS!)" : "");
   fs::remove_all(dir);
   return non_2xx == 0 && requests > 0 ? 0 : 1;

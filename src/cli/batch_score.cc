@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -96,10 +97,12 @@ class Progress {
     const auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
-    const double seconds = std::chrono::duration<double>(now - start_).count();
-    std::cerr << "\rscoring: " << p.rows << " rows, " << FormatBytes(p.bytes_read) << " read, "
-              << FormatDouble(seconds > 0 ? p.bytes_read / seconds / 1e6 : 0) << " MB/s\x1b[K"
-              << std::flush;
+    const double seconds = std::max(1e-9, std::chrono::duration<double>(now - start_).count());
+    char line[160];
+    std::snprintf(line, sizeof line, "\rscoring: %lld rows (%.0f rows/s), %s read, %.1f MB/s\x1b[K",
+                  static_cast<long long>(p.rows), p.rows / seconds,
+                  FormatBytes(p.bytes_read).c_str(), p.bytes_read / seconds / 1e6);
+    std::cerr << line << std::flush;
     shown_ = true;
   }
   void Clear() {
@@ -114,6 +117,15 @@ class Progress {
   Clock::time_point start_;
   Clock::time_point last_{};
 };
+
+// "7043 rows in 0.12 s (58690 rows/s, 2 threads)"
+std::string Scored(int64_t rows, double seconds, double rows_per_second, int threads) {
+  char text[128];
+  std::snprintf(text, sizeof text, "%lld rows in %.2f s (%.0f rows/s, %d %s)",
+                static_cast<long long>(rows), seconds, rows_per_second, threads,
+                threads == 1 ? "thread" : "threads");
+  return text;
+}
 
 Status RunBatchScore(Session& session, const BatchScoreFlags& flags) {
   if (flags.predictions_only && !flags.output_columns.empty()) {
@@ -190,9 +202,7 @@ Status RunBatchScore(Session& session, const BatchScoreFlags& flags) {
   if (flags.explain) columns += ", shap_…";
   session.out() << RenderKeyValues({
       {"model", resolved->label},
-      {"scored", std::to_string(summary->rows) + " rows in " + FormatDouble(seconds) + " s (" +
-                     std::to_string(static_cast<int64_t>(rows_per_second)) + " rows/s, " +
-                     std::to_string(options.threads) + " threads)"},
+      {"scored", Scored(summary->rows, seconds, rows_per_second, options.threads)},
       {"output", flags.output + " (" + columns + ")"},
   });
   return Status();

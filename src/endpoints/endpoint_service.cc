@@ -555,18 +555,10 @@ Result<http::HttpResponse> EndpointService::Score(std::string_view name, serving
     }
   }
   if (sampled) {
-    monitoring::PredictionRecord record;
-    record.time = time;
-    record.request_id = request_id;
-    record.endpoint = endpoint->record.name;
-    record.deployment = deployment->name;
-    record.model_uri = serving->record.model_uri;
-    record.model_version = serving->model_label;
-    record.latency_us = latency_us;
-    record.status = status;
-    record.inputs = std::move(outcome.inputs_json);
-    record.outputs = std::move(outcome.outputs_json);
-    log_->Append(std::move(record));
+    log_->Append(monitoring::PredictionEntry{time, request_id, endpoint->record.name,
+                                             deployment->name, serving->record.model_uri,
+                                             serving->model_label, latency_us, status, false,
+                                             outcome.inputs_json, outcome.outputs_json});
   }
   outcome.response.SetHeader(std::string(kDeploymentHeader), deployment->name);
   outcome.response.SetHeader(std::string(kRequestIdHeader), request_id);
@@ -601,19 +593,10 @@ void EndpointService::Mirror(const std::shared_ptr<const Endpoint>& endpoint,
         const int64_t latency_us = clock_.MonotonicMicros() - start_us;
         target->mirror.Observe(outcome.response.status, latency_us, outcome.rows);
         if (sampled && log_ != nullptr) {
-          monitoring::PredictionRecord record;
-          record.time = time;
-          record.request_id = request_id;
-          record.endpoint = endpoint->record.name;
-          record.deployment = target->name;
-          record.model_uri = serving->record.model_uri;
-          record.model_version = serving->model_label;
-          record.latency_us = latency_us;
-          record.status = outcome.response.status;
-          record.mirrored = true;
-          record.inputs = std::move(outcome.inputs_json);
-          record.outputs = std::move(outcome.outputs_json);
-          log_->Append(std::move(record));
+          log_->Append(monitoring::PredictionEntry{
+              time, request_id, endpoint->record.name, target->name, serving->record.model_uri,
+              serving->model_label, latency_us, outcome.response.status, true, outcome.inputs_json,
+              outcome.outputs_json});
         }
       });
   if (!posted) endpoint->mirror_dropped->fetch_add(1, std::memory_order_relaxed);

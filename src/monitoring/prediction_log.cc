@@ -30,7 +30,6 @@ constexpr size_t kOutChunk = 64 * 1024;
 constexpr auto kBatchDelay = std::chrono::milliseconds(20);
 constexpr std::string_view kOpenSuffix = ".open.jsonl.gz";
 constexpr std::string_view kClosedSuffix = ".jsonl.gz";
-constexpr size_t kRecordOverhead = 256;  // queue accounting: the fixed fields, roughly
 
 std::string ErrnoText() { return std::strerror(errno); }
 
@@ -77,14 +76,14 @@ void AppendString(std::string& out, std::string_view s) {
   AppendEscaped(out, clean);
 }
 
-// Inputs and outputs are JSON the scorer produced; kept verbatim when they are one line of
-// valid JSON, else re-serialized (or null when they do not parse).
+// Inputs and outputs are JSON the scorer produced (valid UTF-8 by its contract), kept verbatim
+// when on one line, else re-serialized (or null when they do not parse).
 void AppendRawJson(std::string& out, std::string_view raw) {
   if (raw.empty()) {
     out += "null";
     return;
   }
-  if (raw.find('\n') == std::string_view::npos && IsValidUtf8(raw)) {
+  if (raw.find('\n') == std::string_view::npos) {
     out.append(raw);
     return;
   }
@@ -94,10 +93,16 @@ void AppendRawJson(std::string& out, std::string_view raw) {
              : parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string ToJsonLine(const PredictionRecord& r) {
-  std::string line;
-  line.reserve(r.inputs.size() + r.outputs.size() + kRecordOverhead);
-  line += "{\"time\":" + std::to_string(r.time) + ",\"request_id\":";
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, end);
+}
+
+void AppendJsonLine(std::string& line, const PredictionEntry& r) {
+  line += "{\"time\":";
+  AppendInt(line, r.time);
+  line += ",\"request_id\":";
   AppendString(line, r.request_id);
   line += ",\"endpoint\":";
   AppendString(line, r.endpoint);
@@ -107,15 +112,16 @@ std::string ToJsonLine(const PredictionRecord& r) {
   AppendString(line, r.model_uri);
   line += ",\"model_version\":";
   AppendString(line, r.model_version);
-  line += ",\"latency_us\":" + std::to_string(r.latency_us);
-  line += ",\"status\":" + std::to_string(r.status);
+  line += ",\"latency_us\":";
+  AppendInt(line, r.latency_us);
+  line += ",\"status\":";
+  AppendInt(line, r.status);
   line += r.mirrored ? ",\"mirrored\":true" : ",\"mirrored\":false";
   line += ",\"inputs\":";
   AppendRawJson(line, r.inputs);
   line += ",\"outputs\":";
   AppendRawJson(line, r.outputs);
   line += "}\n";
-  return line;
 }
 
 std::optional<PredictionRecord> FromJsonLine(std::string_view line) {
@@ -391,18 +397,35 @@ Status PredictionLog::Recover() {
   return Status::Ok();
 }
 
-bool PredictionLog::Append(PredictionRecord record) {
-  const size_t bytes = record.inputs.size() + record.outputs.size() + kRecordOverhead;
+bool PredictionLog::Append(const PredictionRecord& r) {
+  return Append(PredictionEntry{r.time, r.request_id, r.endpoint, r.deployment, r.model_uri,
+                                r.model_version, r.latency_us, r.status, r.mirrored, r.inputs,
+                                r.outputs});
+}
+
+bool PredictionLog::Append(const PredictionEntry& entry) {
+  // The line is built outside the lock, in a buffer this thread keeps.
+  thread_local std::string line;
+  line.clear();
+  AppendJsonLine(line, entry);
   std::unique_lock lock(mu_);
-  if (stopping_ || queued_bytes_ + bytes > options_.max_queue_bytes) {
-    auto it = stats_.find(record.endpoint);
-    if (it == stats_.end()) it = stats_.emplace(record.endpoint, PredictionLogStats{}).first;
-    it->second.dropped++;
+  auto it = pending_.find(entry.endpoint);
+  if (stopping_ || queued_bytes_ + line.size() > options_.max_queue_bytes) {
+    auto stats = stats_.find(entry.endpoint);
+    if (stats == stats_.end()) {
+      stats = stats_.emplace(std::string(entry.endpoint), PredictionLogStats{}).first;
+    }
+    stats->second.dropped++;
     return false;
   }
-  queued_bytes_ += bytes;
+  if (it == pending_.end()) it = pending_.emplace(std::string(entry.endpoint), Pending{}).first;
+  Pending& p = it->second;
+  p.lines += line;
+  p.records++;
+  p.first_time = std::min(p.first_time, entry.time);
+  p.last_time = std::max(p.last_time, entry.time);
+  queued_bytes_ += line.size();
   appended_++;
-  queue_.push_back(std::move(record));
   const bool wake = writer_idle_;
   writer_idle_ = false;
   lock.unlock();
@@ -421,29 +444,29 @@ void PredictionLog::Flush() {
 }
 
 void PredictionLog::WriterLoop() {
-  std::deque<PredictionRecord> batch;
+  std::map<std::string, Pending, std::less<>> batch;
   int64_t last_flush_us = clock_.MonotonicMicros();
   std::unique_lock lock(mu_);
   while (true) {
     bool any_dirty = false;
     for (const auto& [name, seg] : open_) any_dirty = any_dirty || seg->dirty;
-    if (queue_.empty() && !stopping_ && !flush_wanted_) {
+    if (pending_.empty() && !stopping_ && !flush_wanted_) {
       if (any_dirty) {
         // Records are compressed but not yet in the file: come back when they are due.
         int64_t due_us = last_flush_us + options_.flush_interval_ms * 1000;
         int64_t wait_us = std::max<int64_t>(0, due_us - clock_.MonotonicMicros());
         wake_writer_.wait_for(lock, std::chrono::microseconds(wait_us),
-                              [&] { return !queue_.empty() || stopping_ || flush_wanted_; });
+                              [&] { return !pending_.empty() || stopping_ || flush_wanted_; });
       } else {
         writer_idle_ = true;
-        wake_writer_.wait(lock, [&] { return !queue_.empty() || stopping_ || flush_wanted_; });
+        wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_ || flush_wanted_; });
         writer_idle_ = false;
       }
     } else if (!stopping_ && !flush_wanted_) {
       // Let a batch gather (producers do not notify a writer that is not idle).
       wake_writer_.wait_for(lock, kBatchDelay, [&] { return stopping_ || flush_wanted_; });
     }
-    batch.swap(queue_);
+    batch.swap(pending_);
     queued_bytes_ = 0;
     const uint64_t upto = appended_;
     const bool flush_now = flush_wanted_ || stopping_;
@@ -452,8 +475,8 @@ void PredictionLog::WriterLoop() {
     lock.unlock();
 
     std::map<std::string, int64_t> written;
-    for (const PredictionRecord& r : batch) {
-      if (WriteRecord(r).ok()) written[r.endpoint]++;
+    for (const auto& [endpoint, pending] : batch) {
+      if (WritePending(endpoint, pending).ok()) written[endpoint] += pending.records;
     }
     batch.clear();
     const int64_t now_us = clock_.MonotonicMicros();
@@ -462,9 +485,9 @@ void PredictionLog::WriterLoop() {
     std::vector<std::string> to_close;
     for (auto& [endpoint, seg] : open_) {
       if (seg->dirty && (flush_now || due)) {
-        int64_t before = 0;
-        seg->Deflate({}, Z_SYNC_FLUSH, &before);
-        bytes[endpoint] += before;
+        int64_t flushed = 0;
+        seg->Deflate({}, Z_SYNC_FLUSH, &flushed);
+        bytes[endpoint] += flushed;
         seg->dirty = false;
       }
       if (stop || seg->raw_bytes >= options_.segment_bytes ||
@@ -487,7 +510,7 @@ void PredictionLog::WriterLoop() {
       flushed_upto_ = upto;
       flushed_.notify_all();
     }
-    if (stop && queue_.empty()) {
+    if (stop && pending_.empty()) {
       flushed_upto_ = appended_;
       flushed_.notify_all();
       return;
@@ -495,20 +518,18 @@ void PredictionLog::WriterLoop() {
   }
 }
 
-Status PredictionLog::WriteRecord(const PredictionRecord& record) {
-  CAIRN_TRY(Segment * seg, SegmentFor(record.endpoint, record.time));
-  std::string line = ToJsonLine(record);
+// The endpoint's pending lines go into its open segment with one compression call.
+Status PredictionLog::WritePending(const std::string& endpoint, const Pending& pending) {
+  CAIRN_TRY(Segment * seg, SegmentFor(endpoint, pending.first_time));
   int64_t written = 0;
-  if (!seg->Deflate(line, Z_NO_FLUSH, &written)) {
+  if (!seg->Deflate(pending.lines, Z_NO_FLUSH, &written)) {
     return Internal("cannot write " + seg->path.string() + ": " + ErrnoText());
   }
-  seg->raw_bytes += static_cast<int64_t>(line.size());
-  seg->last = std::max(seg->last, record.time);
+  seg->raw_bytes += static_cast<int64_t>(pending.lines.size());
+  seg->last = std::max(seg->last, pending.last_time);
   seg->dirty = true;
-  if (written > 0) {
-    std::lock_guard lock(mu_);
-    stats_[record.endpoint].bytes += written;
-  }
+  std::lock_guard lock(mu_);
+  stats_[endpoint].bytes += written;
   return Status::Ok();
 }
 

@@ -5,7 +5,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -21,7 +20,7 @@
 
 namespace cairn::monitoring {
 
-// One scored request, as logged.
+// One scored request, as read back.
 struct PredictionRecord {
   int64_t time = 0;  // ms since the epoch, when the request arrived
   std::string request_id;
@@ -38,9 +37,26 @@ struct PredictionRecord {
   std::string outputs;
 };
 
+// One scored request to log: views of the caller's strings, read during Append only.
+struct PredictionEntry {
+  int64_t time = 0;
+  std::string_view request_id;
+  std::string_view endpoint;
+  std::string_view deployment;
+  std::string_view model_uri;
+  std::string_view model_version;
+  int64_t latency_us = 0;
+  int status = 0;
+  bool mirrored = false;
+  // One line of valid JSON each, or empty (null): the scorer's text, written as it is.
+  std::string_view inputs;
+  std::string_view outputs;
+};
+
 struct PredictionLogOptions {
   std::string dir;  // one subdirectory per endpoint
-  // Records waiting for the writer, in bytes; past it Append drops and counts (never blocks).
+  // Serialized records waiting for the writer, in bytes; past it Append drops and counts (never
+  // blocks).
   size_t max_queue_bytes = 64u << 20;
   // A segment is closed and a new one started past this many uncompressed bytes, or this age.
   int64_t segment_bytes = 32 << 20;
@@ -89,9 +105,12 @@ class PredictionLog {
   // Writes out everything queued and closes the open segments.
   ~PredictionLog();
 
-  // Queues `record` for the writer thread; returns at once. False (and the record is counted as
-  // dropped) when the queue is full.
-  bool Append(PredictionRecord record);
+  // Serializes `entry` as its JSON line into the endpoint's pending bytes for the writer thread
+  // and returns: compression and file I/O happen on the writer. (Nothing allocated here is freed
+  // by another thread: handing records to the writer as objects cost more than writing them.)
+  // False (and the record is counted as dropped) when the pending bytes are full.
+  bool Append(const PredictionEntry& entry);
+  bool Append(const PredictionRecord& record);  // the same, from an owned record
   // Returns once every record appended before the call is in its file (readable).
   void Flush();
   // The endpoint's records matching `query`, at most query.limit. kInvalidArgument for a bad
@@ -104,11 +123,18 @@ class PredictionLog {
 
  private:
   struct Segment;
+  // An endpoint's serialized records waiting for the writer.
+  struct Pending {
+    std::string lines;
+    int64_t records = 0;
+    int64_t first_time = std::numeric_limits<int64_t>::max();
+    int64_t last_time = std::numeric_limits<int64_t>::min();
+  };
   PredictionLog(PredictionLogOptions options, const Clock& clock);
   Status Recover();
   void WriterLoop();
   // Writer thread only.
-  Status WriteRecord(const PredictionRecord& record);
+  Status WritePending(const std::string& endpoint, const Pending& pending);
   Result<Segment*> SegmentFor(const std::string& endpoint, int64_t time);
   Status FlushSegment(Segment& segment);
   Status CloseSegment(const std::string& endpoint);
@@ -120,7 +146,7 @@ class PredictionLog {
   mutable std::mutex mu_;
   std::condition_variable wake_writer_;
   std::condition_variable flushed_;
-  std::deque<PredictionRecord> queue_;
+  std::map<std::string, Pending, std::less<>> pending_;
   size_t queued_bytes_ = 0;
   uint64_t appended_ = 0;      // records accepted so far
   uint64_t flushed_upto_ = 0;  // records in their files so far

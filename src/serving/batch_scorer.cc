@@ -87,11 +87,44 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// A categorical feature's categories → their codes. Most have a handful of categories, which a
+// scan finds faster than a hash; many go to a hash map.
+class CategoryCodes {
+ public:
+  explicit CategoryCodes(const std::vector<std::string>& categories) {
+    if (categories.size() <= kScanMax) {
+      small_ = categories;
+    } else {
+      for (size_t k = 0; k < categories.size(); ++k) {
+        large_.emplace(categories[k], static_cast<float>(k));
+      }
+    }
+  }
+  // The code of `text`, or NaN when it is not a category.
+  float Find(std::string_view text) const {
+    if (large_.empty()) {
+      for (size_t k = 0; k < small_.size(); ++k) {
+        if (small_[k].size() == text.size() &&
+            std::memcmp(small_[k].data(), text.data(), text.size()) == 0) {
+          return static_cast<float>(k);
+        }
+      }
+      return kNaN;
+    }
+    const auto it = large_.find(text);
+    return it == large_.end() ? kNaN : it->second;
+  }
+
+ private:
+  static constexpr size_t kScanMax = 16;
+  std::vector<std::string> small_;
+  std::unordered_map<std::string, float, StringHash, std::equal_to<>> large_;
+};
+
 struct FeaturePlan {
   const ml::Feature* feature = nullptr;
-  size_t column = 0;  // in the input
-  // kCategorical: category text → its code.
-  std::unordered_map<std::string, float, StringHash, std::equal_to<>> codes;
+  size_t column = 0;                   // in the input
+  std::optional<CategoryCodes> codes;  // kCategorical only
 };
 
 enum class Copy { kAll, kSome, kNone };
@@ -129,11 +162,7 @@ Result<Plan> MakePlan(const ml::LoadedModel& model, std::vector<std::string> nam
     FeaturePlan fp;
     fp.feature = &f;
     fp.column = it->second;
-    if (f.kind == ml::FeatureKind::kCategorical) {
-      for (size_t k = 0; k < f.categories.size(); ++k) {
-        fp.codes.emplace(f.categories[k], static_cast<float>(k));
-      }
-    }
+    if (f.kind == ml::FeatureKind::kCategorical) fp.codes.emplace(f.categories);
     plan.features.push_back(std::move(fp));
   }
 
@@ -238,10 +267,29 @@ class Worker {
                                     std::string(problem)));
   }
 
+  // An optional '-' and 1 to 9 digits: the value ParseFloat gives (exact in a double, so the
+  // same float), without its general parser. False for anything else.
+  static bool SmallInteger(std::string_view field, float* out) {
+    const size_t n = field.size();
+    const bool negative = n > 0 && field[0] == '-';
+    const size_t digits = n - (negative ? 1 : 0);
+    if (digits == 0 || digits > 9) return false;
+    uint32_t v = 0;
+    for (size_t i = negative ? 1 : 0; i < n; ++i) {
+      const uint32_t d = static_cast<uint32_t>(static_cast<unsigned char>(field[i])) - '0';
+      if (d > 9) return false;
+      v = v * 10 + d;
+    }
+    const double value = negative ? -static_cast<double>(v) : static_cast<double>(v);
+    *out = static_cast<float>(value);
+    return true;
+  }
+
   // One value of one feature; false when it does not fit.
   static bool Encode(const FeaturePlan& fp, std::string_view field, float* out) {
     switch (fp.feature->kind) {
       case ml::FeatureKind::kNumeric:
+        if (SmallInteger(field, out)) return true;
         if (const auto v = data::ParseFloat(field)) {
           *out = static_cast<float>(*v);
           return true;
@@ -265,10 +313,8 @@ class Worker {
       case ml::FeatureKind::kCategorical: {
         *out = kNaN;  // missing, and categories not seen in training
         if (data::IsMissing(field)) return true;
-        if (const auto it = fp.codes.find(field); it != fp.codes.end()) {
-          *out = it->second;
-          return true;
-        }
+        *out = fp.codes->Find(field);
+        if (!std::isnan(*out)) return true;
         // A number or boolean is also matched by its canonical text, as in a typed column.
         std::string canonical;
         switch (data::ClassifyField(field)) {
@@ -282,7 +328,7 @@ class Worker {
           default:
             return true;
         }
-        if (const auto it = fp.codes.find(canonical); it != fp.codes.end()) *out = it->second;
+        *out = fp.codes->Find(canonical);
         return true;
       }
     }

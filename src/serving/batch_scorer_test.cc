@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -34,24 +35,26 @@ void WriteText(const fs::path& path, std::string_view text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-// Serves a string in pieces of at most `piece` bytes, counting what was read.
+// Serves a string in pieces of at most `piece` bytes, counting what was read (readable from any
+// thread).
 class StringSource : public ByteSource {
  public:
   explicit StringSource(std::string data, size_t piece = 1 << 16)
       : data_(std::move(data)), piece_(piece) {}
   Result<size_t> Read(char* buffer, size_t size) override {
-    const size_t n = std::min({size, piece_, data_.size() - pos_});
-    std::copy_n(data_.data() + pos_, n, buffer);
-    pos_ += n;
+    const size_t pos = pos_.load();
+    const size_t n = std::min({size, piece_, data_.size() - pos});
+    std::copy_n(data_.data() + pos, n, buffer);
+    pos_.store(pos + n);
     return n;
   }
   std::string Name() const override { return "in.csv"; }
-  size_t read() const { return pos_; }
+  size_t read() const { return pos_.load(); }
 
  private:
   std::string data_;
   size_t piece_;
-  size_t pos_ = 0;
+  std::atomic<size_t> pos_ = 0;
 };
 
 class StringSink : public ByteSink {

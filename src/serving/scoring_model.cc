@@ -2,6 +2,7 @@
 // LoadedModel's native prediction, and the protocols' response and error shapes.
 #include "serving/scoring_model.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -214,8 +215,11 @@ class XgboostScoringModel final : public ScoringModel {
                                         ? s
                                         : Internal("prediction failed: " + s.message()));
     }
+    const bool any_labels =
+        predict == PredictKind::kLabels ||
+        std::find(outputs.begin(), outputs.end(), "label") != outputs.end();
     std::vector<int32_t> classes;
-    if (classifier) classes = predictions->ClassIndices();
+    if (classifier && any_labels) classes = predictions->ClassIndices();
 
     ScoringOutcome outcome;
     outcome.rows = input.rows;
