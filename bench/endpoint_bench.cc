@@ -92,12 +92,15 @@ int main(int argc, char** argv) {
   double only_rate = -1;  // --rate R: only that sample rate (for profiling)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--seconds")
+    if (flag == "--seconds") {
       seconds = std::max(0.1, std::atof(argv[i + 1]));
-    else if (flag == "--runs")
+    } else if (flag == "--runs") {
       runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--threads")
+    } else if (flag == "--threads") {
       threads = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--rate") {
+      only_rate = std::atof(argv[i + 1]);
+    }
   }
   const fs::path dir = fs::temp_directory_path() / ("cairn_endpoint_bench_" + NewUuidHex());
   fs::create_directories(dir);

@@ -79,12 +79,28 @@ Result<ResolvedModel> FetchModel(Session& session, const std::string& uri, const
     return ResolvedModel{(fs::path(temp.path()) / runs.artifact_path).string(), uri};
   }
   std::error_code ec;
-  if (!fs::is_directory(uri, ec)) {
-    return NotFound("no model directory at '" + uri +
-                    "' (give a directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
-                    "runs:/RUN_ID/PATH)");
+  if (fs::is_directory(uri, ec)) return ResolvedModel{uri, uri};
+  const Status not_a_directory =
+      NotFound("no model directory at '" + uri +
+               "' (give a directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
+               "runs:/RUN_ID/PATH)");
+  // A bare NAME is a registered model's latest version (as everywhere in the CLI), unless a
+  // directory of that name exists.
+  if (uri.empty() || uri.find('/') != std::string::npos || temp.path().empty()) {
+    return not_a_directory;
   }
-  return ResolvedModel{uri, uri};
+  auto registry = client::RegistryClient::Connect(session.tracking_uri());
+  if (!registry.ok()) return not_a_directory;
+  Result<store::ModelVersion> version = (*registry)->DownloadModel(uri, temp.path());
+  if (!version.ok()) {
+    if (version.status().code() == StatusCode::kNotFound) {
+      return NotFound("no model directory or registered model named '" + uri + "'");
+    }
+    return Status(version.status().code(),
+                  "not a directory, and as a registered model: " + version.status().message());
+  }
+  return ResolvedModel{temp.path(),
+                       "models:/" + version->name + "/" + std::to_string(version->version)};
 }
 
 // One line on stderr while scoring, when it is a terminal: rows done and throughput.
@@ -216,8 +232,8 @@ void AddBatchScoreCommand(CLI::App& app, GlobalOptions& options) {
       "batch-score",
       "Score a CSV file of any size with a model: the rows in order with their predictions");
   cmd->add_option("--model", flags->model,
-                  "models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a model "
-                  "directory")
+                  "models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH, a model "
+                  "directory, or NAME (its latest version)")
       ->required();
   cmd->add_option("--input", flags->input, "The CSV file to score (- for stdin)")->required();
   // Shadows the global --output (table|json) inside this command; -o still sets the format.

@@ -35,6 +35,16 @@ std::string ErrnoText() { return std::strerror(errno); }
 
 void AppendEscaped(std::string& out, std::string_view s) {
   out.push_back('"');
+  // Ids and names rarely need escaping: copy them whole when they do not.
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   for (unsigned char c : s) {
     switch (c) {
       case '"':
@@ -99,7 +109,20 @@ void AppendInt(std::string& out, int64_t v) {
   out.append(buf, end);
 }
 
-void AppendJsonLine(std::string& line, const PredictionEntry& r) {
+// The `{"columns":[…],` head of inputs in the scorer's dataframe_split form, or "" for any other
+// form. (A bare `],"data":` cannot occur inside a JSON string, where '"' is escaped.)
+std::string_view ColumnsHead(std::string_view inputs) {
+  constexpr std::string_view kStart = "{\"columns\":[";
+  constexpr std::string_view kEnd = "],\"data\":";
+  if (!inputs.starts_with(kStart)) return {};
+  size_t end = inputs.find(kEnd, kStart.size() - 1);
+  if (end == std::string_view::npos) return {};
+  return inputs.substr(0, end + 2);
+}
+
+// Appends `r` as one JSON line; `*inputs_at` is where its inputs start in `line` when they were
+// written verbatim (else npos).
+void AppendJsonLine(std::string& line, const PredictionEntry& r, size_t* inputs_at = nullptr) {
   line += "{\"time\":";
   AppendInt(line, r.time);
   line += ",\"request_id\":";
@@ -118,16 +141,33 @@ void AppendJsonLine(std::string& line, const PredictionEntry& r) {
   AppendInt(line, r.status);
   line += r.mirrored ? ",\"mirrored\":true" : ",\"mirrored\":false";
   line += ",\"inputs\":";
+  if (inputs_at != nullptr) {
+    const bool verbatim = !r.inputs.empty() && r.inputs.find('\n') == std::string_view::npos;
+    *inputs_at = verbatim ? line.size() : std::string::npos;
+  }
   AppendRawJson(line, r.inputs);
   line += ",\"outputs\":";
   AppendRawJson(line, r.outputs);
   line += "}\n";
 }
 
-std::optional<PredictionRecord> FromJsonLine(std::string_view line) {
+// `columns` carries the segment's latest input columns from line to line: a record whose inputs
+// repeat the previous record's columns is written without them (see Append).
+std::optional<PredictionRecord> FromJsonLine(std::string_view line, nlohmann::json& columns) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   try {
+    auto found = j.find("inputs");
+    if (found != j.end() && found->is_object()) {
+      auto c = found->find("columns");
+      if (c != found->end()) {
+        columns = *c;
+      } else if (found->contains("data") && !columns.is_null()) {
+        nlohmann::json full = {{"columns", columns}};
+        full["data"] = std::move((*found)["data"]);
+        *found = std::move(full);
+      }
+    }
     PredictionRecord r;
     r.time = j.at("time").get<int64_t>();
     r.request_id = j.at("request_id").get<std::string>();
@@ -374,8 +414,9 @@ Status PredictionLog::Recover() {
       int64_t last = f.start;
       Fd fd(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
       if (fd.get() < 0) return Internal("cannot open " + f.path.string() + ": " + ErrnoText());
+      nlohmann::json columns;
       CAIRN_RETURN_IF_ERROR(ForEachLine(fd.get(), f.path, [&](std::string_view line) {
-        if (auto r = FromJsonLine(line)) {
+        if (auto r = FromJsonLine(line, columns)) {
           last = std::max(last, r->time);
           text.append(line).push_back('\n');
         }
@@ -407,7 +448,10 @@ bool PredictionLog::Append(const PredictionEntry& entry) {
   // The line is built outside the lock, in a buffer this thread keeps.
   thread_local std::string line;
   line.clear();
-  AppendJsonLine(line, entry);
+  size_t inputs_at = std::string::npos;
+  AppendJsonLine(line, entry, &inputs_at);
+  const std::string_view head =
+      inputs_at == std::string::npos ? std::string_view() : ColumnsHead(entry.inputs);
   std::unique_lock lock(mu_);
   auto it = pending_.find(entry.endpoint);
   if (stopping_ || queued_bytes_ + line.size() > options_.max_queue_bytes) {
@@ -420,7 +464,16 @@ bool PredictionLog::Append(const PredictionEntry& entry) {
   }
   if (it == pending_.end()) it = pending_.emplace(std::string(entry.endpoint), Pending{}).first;
   Pending& p = it->second;
-  p.lines += line;
+  if (!head.empty() && head == p.columns) {
+    // The same columns as the batch's previous record: {"data": …} only. Every batch starts
+    // with them in full, and a batch never spans segments, so each segment reads alone.
+    p.lines.append(line, 0, inputs_at);
+    p.lines += '{';
+    p.lines.append(line, inputs_at + head.size());
+  } else {
+    p.lines += line;
+    if (!head.empty()) p.columns.assign(head);
+  }
   p.records++;
   p.first_time = std::min(p.first_time, entry.time);
   p.last_time = std::max(p.last_time, entry.time);
@@ -644,10 +697,17 @@ Result<PredictionPage> PredictionLog::Read(const PredictionQuery& query) const {
     int64_t index = 0;
     const int64_t first = (f.id == from_segment) ? skip : 0;
     bool full = false;
+    nlohmann::json columns;  // the segment's latest input columns
     CAIRN_RETURN_IF_ERROR(ForEachLine(fd.get(), f.path, [&](std::string_view line) {
       const int64_t at = index++;
-      if (at < first) return true;
-      auto r = FromJsonLine(line);
+      if (at < first) {
+        // Passed over, but its columns may be the ones the next records leave out.
+        if (line.find("\"inputs\":{\"columns\":") != std::string_view::npos) {
+          (void)FromJsonLine(line, columns);
+        }
+        return true;
+      }
+      auto r = FromJsonLine(line, columns);
       if (!r || r->time < query.since || r->time >= query.until) return true;
       if (!query.deployment.empty() && r->deployment != query.deployment) return true;
       if (!query.request_id.empty() && r->request_id != query.request_id) return true;

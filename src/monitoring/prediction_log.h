@@ -95,9 +95,11 @@ struct PredictionLogStats {
 // <start ms>-<n>-<last ms>.jsonl.gz when closed (the times let a read skip whole segments).
 // Each is one gzip stream of JSON lines ({"time", "request_id", "endpoint", "deployment",
 // "model_uri", "model_version", "latency_us", "status", "mirrored", "inputs", "outputs"}),
-// readable with zcat once closed; an open segment is flushed so that a reader sees every
-// record up to the last flush. After a crash, Open closes the segments left open.
-// Thread-safe. Endpoint names must be safe as directory names (the caller validates them).
+// readable with zcat once closed. Inputs in the dataframe_split form whose columns repeat the
+// previous line's are written as {"data": …} alone (Read restores the columns); an open segment is
+// flushed so that a reader sees every record up to the last flush. After a crash, Open closes the
+// segments left open. Thread-safe. Endpoint names must be safe as directory names (the caller
+// validates them).
 class PredictionLog {
  public:
   static Result<std::unique_ptr<PredictionLog>> Open(PredictionLogOptions options,
@@ -126,6 +128,7 @@ class PredictionLog {
   // An endpoint's serialized records waiting for the writer.
   struct Pending {
     std::string lines;
+    std::string columns;  // the `{"columns":[…],` head of the last record written in full
     int64_t records = 0;
     int64_t first_time = std::numeric_limits<int64_t>::max();
     int64_t last_time = std::numeric_limits<int64_t>::min();

@@ -435,17 +435,18 @@ class Worker {
 
 class Pipeline {
  public:
-  Pipeline(const Plan& plan, ByteSink& sink, const BatchScoreOptions& options)
+  // `header_bytes`: the input bytes read before the first block (for progress).
+  Pipeline(const Plan& plan, ByteSink& sink, const BatchScoreOptions& options,
+           int64_t header_bytes)
       : plan_(plan),
         sink_(sink),
         on_progress_(options.on_progress),
         max_in_flight_(2 * options.threads + 2) {
+    progress_.bytes_read = header_bytes;
     writer_ = std::thread([this] { WriterLoop(); });
     for (int i = 0; i < options.threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
   }
   ~Pipeline() { Join(); }
-
-  void CountHeader(int64_t bytes) { progress_.bytes_read += bytes; }
 
   // Queues `block` after waiting for room; false when the pipeline has stopped on an error
   // (the reader should stop too).
@@ -860,8 +861,7 @@ Result<BatchScoreSummary> BatchScore(const ml::LoadedModel& model, ByteSource& i
   if (!plan.ok()) return Prefixed(name, plan.status());
   plan->input_name = name;
 
-  Pipeline pipeline(*plan, output, options);
-  pipeline.CountHeader(static_cast<int64_t>(header->size()));
+  Pipeline pipeline(*plan, output, options, static_cast<int64_t>(header->size()));
   const int64_t first_line = 1 + std::count(header->begin(), header->end(), '\n');
   Status read = reader.Run(pipeline, *header, names.names_.size(), options.block_bytes,
                            options.long_row_bytes, first_line);

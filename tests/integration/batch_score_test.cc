@@ -96,6 +96,11 @@ TEST_F(BatchScoreTest, ScoresWithARegisteredModelByAliasVersionRunAndDirectory) 
              "--output", Path("run.csv"), "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(Path("run.csv")), scored);
+  r = Cairn({"batch-score", "--model", "churn-bs", "--input", kTelco, "--output",
+             Path("latest.csv")});  // a bare name: the latest version
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("models:/churn-bs/1"));
+  EXPECT_EQ(ReadFile(Path("latest.csv")), scored);
   r = Cairn({"models", "download", "models:/churn-bs/1", "--to", Path("model")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = Cairn({"batch-score", "--model", Path("model"), "--input", kTelco, "--output",
@@ -160,6 +165,12 @@ TEST_F(BatchScoreTest, BadInputIsOneLineOnStderrAndLeavesNoOutput) {
              Path("x.csv")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no model directory at"));
+  r = Cairn({"batch-score", "--model", "no-such-model", "--input", kTelco, "--output",
+             Path("x.csv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "error: --model 'no-such-model': no model directory or registered model named "
+            "'no-such-model'\n");
 
   r = Cairn({"batch-score", "--model", "models:/churn-bs/1", "--input", Path("nope.csv"),
              "--output", Path("x.csv")});
