@@ -385,6 +385,14 @@ TEST_F(EndpointsTest, EndpointsSurviveARestart) {
                    "models:/penguins-ep@champion"})
                 .exit_code,
             1);  // no such alias: a clean error, nothing changes
+  {
+    auto http = server_->NewClient();
+    for (int i = 0; i < 5; ++i) {
+      auto r = Score(*http, "durable");
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->status, 200) << r->body;
+    }
+  }
   EXPECT_EQ(server_->Stop(SIGTERM), 0);
   delete server_;
   server_ = ServerProcess::Start(*dir_ + "/data").release();
@@ -397,9 +405,9 @@ TEST_F(EndpointsTest, EndpointsSurviveARestart) {
   auto r = Score(*http, "durable", {{"x-cairn-deployment", "green"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200) << r->body;
-  // The prediction log of before the restart is still readable.
-  json logged = CairnJson({"endpoints", "predictions", "penguins", "--limit", "5"});
-  EXPECT_EQ(logged["predictions"].size(), 5u);
+  // Every prediction answered before the restart was logged and is still readable.
+  json logged = CairnJson({"endpoints", "predictions", "durable", "--limit", "100"});
+  EXPECT_EQ(logged["predictions"].size(), 6u) << logged;
 }
 
 }  // namespace

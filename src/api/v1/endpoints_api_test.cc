@@ -122,7 +122,8 @@ TEST_F(EndpointsApiTest, CreateShowTrafficScoreAndDelete) {
   EXPECT_EQ(Call("GET", "/endpoints/churn/ping").status, 200);
 
   json predictions =
-      CallJson("GET", "/api/v1/endpoints/churn/predictions?request_id=abc-1", "", 200);
+      CallJson("GET", "/api/v1/endpoints/churn/predictions?request_id=abc-1&mirrored=false", "",
+               200);
   ASSERT_EQ(predictions["predictions"].size(), 1u);
   EXPECT_EQ(predictions["predictions"][0]["deployment"], "blue");
   EXPECT_EQ(predictions["predictions"][0]["outputs"], json::array({"churn/1"}));

@@ -155,7 +155,8 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE dataset_versions; DROP TABLE datasets; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE deployments; DROP TABLE endpoints; "
+                             "DROP TABLE dataset_versions; DROP TABLE datasets; "
                              "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
                              "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
                              "DROP TABLE registered_models; PRAGMA user_version = 1",
@@ -179,7 +180,8 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionTwoDatabaseAndKeepsRegistry) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE deployments; DROP TABLE endpoints; "
+                             "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
                              "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
                              "DROP TABLE registered_models; PRAGMA user_version = 2",
                          nullptr, nullptr, nullptr),
