@@ -177,6 +177,7 @@ Status RunTrain(Session& session, const TrainFlags& flags) {
   CAIRN_TRY(client::DatasetVersionInfo info, datasets->Get(ref, /*include_profiles=*/false));
   const std::string ref_text = info.version.name + "@v" + std::to_string(info.version.version);
   CAIRN_TRY(std::string file, PickCsvFile(info, flags.file, ref_text));
+  ref.version = info.version.version;  // read the version just resolved, even if one lands now
   CAIRN_TRY(std::string bytes, datasets->ReadFile(ref, file));
   Result<data::CsvTable> table = data::LoadCsv(bytes);
   if (!table.ok()) {
