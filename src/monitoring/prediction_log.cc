@@ -693,7 +693,8 @@ Result<PredictionPage> PredictionLog::Read(const PredictionQuery& query) const {
       segments.emplace_back(std::move(f), std::move(fd));
     }
   }
-  for (const auto& [f, fd] : segments) {
+  for (const auto& [file, fd] : segments) {
+    const SegmentFile& f = file;  // clang 14 cannot capture a structured binding in a lambda
     int64_t index = 0;
     const int64_t first = (f.id == from_segment) ? skip : 0;
     bool full = false;

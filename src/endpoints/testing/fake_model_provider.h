@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -70,7 +71,12 @@ class FakeProvider : public ModelProvider {
     ModelSource s;
     s.uri = std::string(uri);
     s.model_name = rest.substr(0, slash);
-    s.model_version = std::stoll(rest.substr(slash + 1));
+    const std::string version = rest.substr(slash + 1);
+    const auto [end, ec] =
+        std::from_chars(version.data(), version.data() + version.size(), s.model_version);
+    if (ec != std::errc() || end != version.data() + version.size() || s.model_version < 1) {
+      return InvalidArgument("model: bad version '" + version + "'");
+    }
     s.storage_location = "mlflow-artifacts:/fake/" + rest;
     std::lock_guard lock(mu_);
     if (missing.contains(s.model_name)) {
