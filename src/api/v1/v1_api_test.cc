@@ -307,7 +307,8 @@ TEST(DatasetJsonTest, ParsesVersionsStrictly) {
 
 TEST(DatasetJsonTest, PackFramingIsExact) {
   std::string d = Sha256Hex("ab");
-  auto two = ParseBlobPack("cairn-pack 1\n" + d + " 2\nab" + d + " 1\nx");
+  const std::string pack = "cairn-pack 1\n" + d + " 2\nab" + d + " 1\nx";  // the blobs view it
+  auto two = ParseBlobPack(pack);
   ASSERT_TRUE(two.ok());
   ASSERT_EQ(two->size(), 2u);
   EXPECT_EQ((*two)[0].bytes, "ab");
