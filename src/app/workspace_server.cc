@@ -5,15 +5,25 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <string>
 
 #include "api/mlflow/mlflow_routes.h"
 #include "api/v1/endpoint_routes.h"
+#include "api/v1/job_routes.h"
+#include "api/v1/pipeline_routes.h"
 #include "api/v1/v1_routes.h"
 #include "blob/local_blob_store.h"
+#include "compute/local_executor.h"
+#include "compute/slurm_executor.h"
 #include "datasets/dataset_service.h"
 #include "endpoints/endpoint_service.h"
 #include "http/server.h"
+#include "jobs/job_service.h"
 #include "monitoring/prediction_log.h"
+#include "pipelines/builtin_steps.h"
+#include "pipelines/engine.h"
 #include "registry/registry_service.h"
 #include "store/sqlite/sqlite_metadata_store.h"
 #include "tracking/artifact_service.h"
@@ -68,6 +78,32 @@ int RunServer(const ServerConfig& config) {
   registry::RegistryService registry(**metadata, clock);
   datasets::DatasetService datasets(**metadata, **blobs, clock);
 
+  // Jobs: executors by the name a job spec's `compute` gives, and the service that queues,
+  // launches and watches jobs on them.
+  compute::LocalExecutorOptions local_executor_options;
+  local_executor_options.slots = config.local_job_slots;
+  compute::LocalExecutor local_executor(local_executor_options);
+  std::map<std::string, compute::Executor*> executors = {{"local", &local_executor}};
+  std::unique_ptr<compute::SlurmExecutor> slurm_executor;
+  if (!config.slurm_conf.empty()) {
+    if (!fs::is_regular_file(config.slurm_conf, ec)) {
+      return Fail("--slurm-conf: no such file " + config.slurm_conf);
+    }
+    compute::SlurmConfig slurm_config;
+    slurm_config.slurm_conf = fs::absolute(config.slurm_conf).string();
+    slurm_config.partition = config.slurm_partition;
+    slurm_executor = std::make_unique<compute::SlurmExecutor>(slurm_config);
+    // Not fatal: the controller may come back; jobs report it when they cannot be submitted.
+    if (Status ping = slurm_executor->Ping(); !ping.ok()) {
+      std::fprintf(stderr, "warning: %s\n", ping.message().c_str());
+    }
+    executors["slurm"] = slurm_executor.get();
+  }
+  jobs::JobServiceOptions job_options;
+  job_options.data_dir = config.data_dir;
+  jobs::JobService job_service(**metadata, **blobs, tracking, artifacts, datasets, executors,
+                               clock, job_options);
+
   // Endpoints: every deployment's model is loaded before the server listens.
   monitoring::PredictionLogOptions prediction_options;
   prediction_options.dir = config.data_dir + "/predictions";
@@ -93,7 +129,18 @@ int RunServer(const ServerConfig& config) {
   api::v1::RegisterDatasetRoutes(router, datasets);
   api::v1::RegisterEndpointRoutes(router, endpoints);
   api::v1::RegisterEndpointScoringRoutes(router, endpoints);
+  api::v1::RegisterJobRoutes(router, job_service);
   metrics.AddCollector([&endpoints] { return endpoints.RenderMetrics(); });
+  // Pipelines: the steps reach the workspace through the client library at this server's own
+  // URL, known once it listens (set below, before the engine starts).
+  pipelines::StepServices step_services;
+  step_services.endpoints = &endpoints;
+  pipelines::StepTable step_table = pipelines::BuiltinStepTypes();
+  pipelines::InstallBuiltinSteps(step_table, step_services);
+  auto pipeline_recorder = pipelines::MakeTrackingRecorder(step_services);
+  pipelines::PipelineEngine pipeline_engine(step_table, **metadata, clock,
+                                            pipeline_recorder.get());
+  api::v1::RegisterPipelineRoutes(router, pipeline_engine, **metadata);
   AddOperationalRoutes(router, metrics);
 
   http::ServerOptions options;
@@ -104,6 +151,26 @@ int RunServer(const ServerConfig& config) {
   http::HttpServer server(router, metrics, clock, options);
   Status started = server.Start();
   if (!started.ok()) return Fail(started.message());
+
+  {
+    const bool any = config.host == "0.0.0.0" || config.host.empty();
+    const std::string self = any ? "127.0.0.1" : config.host == "::" ? "[::1]" : config.host;
+    step_services.tracking_uri = "http://" + self + ":" + std::to_string(server.port());
+  }
+  // Resumes the pipeline runs a previous process left unfinished.
+  if (Status resumed = pipeline_engine.Start(); !resumed.ok()) {
+    server.Shutdown();
+    server.Wait();
+    return Fail("pipelines: " + resumed.message());
+  }
+
+  // Jobs: takes up what a previous process left queued or running, then schedules. Jobs reach
+  // this server at its own URL.
+  if (Status jobs_started = job_service.Start(step_services.tracking_uri); !jobs_started.ok()) {
+    server.Shutdown();
+    server.Wait();
+    return Fail("jobs: " + jobs_started.message());
+  }
 
   std::fprintf(stderr, "cairn %s: workspace %s listening on http://%s:%u\n", CAIRN_VERSION,
                fs::absolute(config.data_dir).c_str(), config.host.c_str(), server.port());
@@ -117,6 +184,10 @@ int RunServer(const ServerConfig& config) {
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "cairn: %s received, draining requests in flight\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  // Steps in flight are cut short and stay "running": the next start reruns them.
+  pipeline_engine.Stop();
+  // Running jobs keep running; the next start re-attaches them.
+  job_service.Stop();
   server.Shutdown();
   server.Wait();
   std::fprintf(stderr, "cairn: stopped\n");

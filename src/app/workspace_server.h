@@ -15,6 +15,11 @@ struct ServerConfig {
   int64_t max_json_body_bytes = 1 << 20;    // JSON API calls
   int64_t max_artifact_bytes = 64LL << 30;  // artifact uploads
   bool access_log = true;
+  int local_job_slots = 0;  // jobs the local executor runs at once; 0: one per core
+  // When set, jobs may use `compute: slurm`: the cluster's slurm.conf (SLURM_CONF for sbatch,
+  // scontrol and scancel) and the partition to submit to ("": the cluster's default).
+  std::string slurm_conf;
+  std::string slurm_partition;
   std::string port_file;  // when set, the bound port is written here once listening (tests)
 };
 

@@ -79,6 +79,8 @@ void AddTrainCommand(CLI::App& app, GlobalOptions& options);      // train.cc
 // `cairn endpoints …` and `cairn deployments …`.
 void AddEndpointsCommands(CLI::App& app, GlobalOptions& options);  // endpoints.cc
 void AddBatchScoreCommand(CLI::App& app, GlobalOptions& options);  // batch_score.cc
+void AddJobsCommands(CLI::App& app, GlobalOptions& options);       // jobs.cc
+void AddPipelinesCommands(CLI::App& app, GlobalOptions& options);  // pipelines.cc
 void AddServerCommand(CLI::App& app, GlobalOptions& options);
 void AddServeCommand(CLI::App& app, GlobalOptions& options);       // serve.cc
 void AddExperimentsCommands(CLI::App& app, GlobalOptions& options);

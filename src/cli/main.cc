@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   AddBatchScoreCommand(app, options);
   AddModelsCommands(app, options);
   AddEndpointsCommands(app, options);
+  AddJobsCommands(app, options);
+  AddPipelinesCommands(app, options);
 
   try {
     app.parse(argc, argv);

@@ -22,8 +22,16 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g) {
                 "Largest JSON request body accepted (413 above)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  s->add_option("--slurm-conf", config->slurm_conf,
+                "Enable `compute: slurm` jobs on the cluster this slurm.conf describes");
+  s->add_option("--slurm-partition", config->slurm_partition,
+                "Slurm partition for jobs (default: the cluster's default partition)");
   s->add_option("--port-file", config->port_file,
                 "Write the bound port to this file once listening");
+  s->add_option("--local-job-slots", config->local_job_slots,
+                "Jobs run at once on local compute (0: one per core)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   s->add_flag("--no-access-log", *no_access_log, "Do not log each request");
   s->callback([&g, config, no_access_log] {
     g.action = [config, no_access_log] {

@@ -14,7 +14,6 @@
 #include "cli/command.h"
 #include "cli/lineage.h"
 #include "cli/output.h"
-#include "cli/training_run.h"
 #include "client/dataset_client.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -22,6 +21,8 @@
 #include "data/snapshot.h"
 #include "ml/model_dir.h"
 #include "ml/trainer.h"
+#include "workflows/train_flow.h"
+#include "workflows/training_run.h"
 
 namespace cairn::cli {
 namespace {
@@ -42,35 +43,8 @@ struct TrainFlags {
   std::string alias;
 };
 
-// "KEY=VALUE" pairs → map; the first '=' splits, the key must not be empty.
-Result<std::map<std::string, std::string>> ParseParams(const std::vector<std::string>& pairs) {
-  std::map<std::string, std::string> params;
-  for (const std::string& pair : pairs) {
-    const size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidArgument("--param '" + pair + "': expected KEY=VALUE");
-    }
-    params[pair.substr(0, eq)] = pair.substr(eq + 1);
-  }
-  return params;
-}
-
-// The CSV file of the version to train on: --file, else its only CSV file.
-Result<std::string> PickCsvFile(const client::DatasetVersionInfo& info, const std::string& file,
-                                const std::string& ref_text) {
-  std::vector<std::string> csvs;
-  for (const client::DatasetFile& f : info.files) {
-    if (!file.empty() && f.path == file) return f.path;
-    if (data::IsCsvPath(f.path)) csvs.push_back(f.path);
-  }
-  if (!file.empty()) return NotFound("dataset " + ref_text + " has no file '" + file + "'");
-  if (csvs.size() == 1) return csvs.front();
-  if (csvs.empty()) return InvalidArgument("dataset " + ref_text + " has no CSV file to train on");
-  std::string list;
-  for (const std::string& c : csvs) list += (list.empty() ? "" : ", ") + c;
-  return InvalidArgument("dataset " + ref_text + " has several CSV files (" + list +
-                         "); choose one with --file");
-}
+using workflows::TrainingRunOutcome;
+using workflows::TrainingRunOutcomeToJson;
 
 // A one-line progress report on stderr while training, when it is a terminal.
 class RoundProgress {
@@ -152,14 +126,15 @@ void PrintOutcome(Session& session, const TrainingRunOutcome& outcome) {
 }
 
 Status RunTrain(Session& session, const TrainFlags& flags) {
-  CAIRN_TRY(auto params, ParseParams(flags.params));
+  CAIRN_TRY(auto params, workflows::ParseKeyValues(flags.params, "--param"));
   if (!(flags.validation_fraction > 0 && flags.validation_fraction < 1)) {
     return InvalidArgument("--validation-fraction must be between 0 and 1 (exclusive)");
   }
   if (!flags.alias.empty() && flags.register_model.empty()) {
     return InvalidArgument("--alias needs --register MODEL");
   }
-  ml::TrainOptions options;
+  workflows::TrainFlowRequest request;
+  ml::TrainOptions& options = request.options;
   options.target = flags.target;
   if (flags.task != "auto") {
     CAIRN_TRY(ml::Task task, ml::ParseTask(flags.task));
@@ -170,46 +145,26 @@ Status RunTrain(Session& session, const TrainFlags& flags) {
   options.params = std::move(params);
   options.validation_fraction = flags.validation_fraction;
   options.seed = flags.seed;
-
-  // The data: the version's CSV file, verified chunk by chunk while it is read.
-  CAIRN_TRY(client::DatasetRef ref, client::ParseDatasetRef(flags.data));
-  CAIRN_TRY(auto datasets, client::DatasetClient::Connect(session.tracking_uri()));
-  CAIRN_TRY(client::DatasetVersionInfo info, datasets->Get(ref, /*include_profiles=*/false));
-  const std::string ref_text = info.version.name + "@v" + std::to_string(info.version.version);
-  CAIRN_TRY(std::string file, PickCsvFile(info, flags.file, ref_text));
-  ref.version = info.version.version;  // read the version just resolved, even if one lands now
-  CAIRN_TRY(std::string bytes, datasets->ReadFile(ref, file));
-  Result<data::CsvTable> table = data::LoadCsv(bytes);
-  if (!table.ok()) {
-    return Status(table.status().code(), ref_text + "/" + file + ": " + table.status().message());
+  request.data = flags.data;
+  request.file = flags.file;
+  request.run.experiment = flags.experiment;
+  request.run.run_name = flags.run_name;
+  request.run.command_line = ShellCommandLine(session.options().argv);
+  if (auto git = FindGitSource(std::filesystem::current_path())) {
+    request.run.git = workflows::GitInfo{git->commit, git->branch, git->repository_root};
   }
-  bytes.clear();
-  bytes.shrink_to_fit();
+  request.run.register_model = flags.register_model;
+  request.run.alias = flags.alias;
 
-  TrainingRunRequest request;
-  request.experiment = flags.experiment;
-  request.run_name = flags.run_name;
-  request.dataset.name = info.version.name;
-  request.dataset.version = "v" + std::to_string(info.version.version);
-  request.dataset.digest = info.version.version_id;
-  request.dataset_file = file;
-  request.command_line = ShellCommandLine(session.options().argv);
-  if (auto git = FindGitSource(std::filesystem::current_path())) request.git = *git;
-  request.register_model = flags.register_model;
-  request.alias = flags.alias;
-
-  request.start_millis = SystemClock::Instance().NowMillis();
   RoundProgress progress;
   options.on_round = [&](int round, std::span<const ml::EvalEntry> entries) {
     progress.Update(round, entries);
   };
-  Result<ml::TrainResult> result = ml::Train(*table, options);
-  progress.Clear();
-  if (!result.ok()) return result.status();
-
+  CAIRN_TRY(auto datasets, client::DatasetClient::Connect(session.tracking_uri()));
   CAIRN_TRY(client::TrackingClient * tracking, session.Client());
   CAIRN_TRY(TrainingRunOutcome outcome,
-            LogTrainingRun(*tracking, session.tracking_uri(), request, std::move(*result)));
+            workflows::TrainFromDataset(*tracking, *datasets, session.tracking_uri(),
+                                        std::move(request), [&] { progress.Clear(); }));
   PrintOutcome(session, outcome);
   return Status();
 }

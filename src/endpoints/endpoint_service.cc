@@ -648,6 +648,34 @@ Result<monitoring::PredictionPage> EndpointService::Predictions(
   return log_->Read(query);
 }
 
+Result<std::vector<DeploymentCounters>> EndpointService::Counters(
+    std::string_view endpoint) const {
+  std::shared_ptr<const EndpointMap> snapshot = Snapshot();
+  auto it = snapshot->find(endpoint);
+  if (it == snapshot->end()) {
+    return NotFound("endpoint '" + std::string(endpoint) + "' does not exist");
+  }
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  std::vector<DeploymentCounters> out;
+  for (const auto& [name, d] : it->second->deployments) {
+    DeploymentCounters c;
+    c.deployment = name;
+    const Stats& stats = d->live;
+    for (int status = 0; status < kMaxStatus; ++status) {
+      const int64_t n = int64_t(stats.by_status[status].load(kRelaxed));
+      if (n == 0) continue;
+      if (status >= 200 && status < 300) c.status_2xx += n;
+      if (status >= 400 && status < 500) c.status_4xx += n;
+      if (status >= 500) c.status_5xx += n;
+      c.count += n;
+    }
+    c.bucket_bounds_seconds.assign(kLatencyBuckets.begin(), kLatencyBuckets.end());
+    for (const auto& b : stats.buckets) c.buckets.push_back(int64_t(b.load(kRelaxed)));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 void EndpointService::WaitForMirrors() { mirrors_.WaitIdle(); }
 
 std::string EndpointService::RenderMetrics() const {

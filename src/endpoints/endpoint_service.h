@@ -93,6 +93,9 @@ class EndpointService {
   // Prometheus exposition: per endpoint and deployment, requests by status, latency histograms,
   // predictions, traffic shares, readiness, dropped mirror copies; and the log's counters.
   std::string RenderMetrics() const;
+  // The live-traffic counters of each deployment of `endpoint` in this server (by name), for
+  // rollouts that judge a deployment over a window. kNotFound for an unknown endpoint.
+  Result<std::vector<DeploymentCounters>> Counters(std::string_view endpoint) const;
   // Returns once no mirrored copy is queued or being scored (tests).
   void WaitForMirrors();
 

@@ -70,6 +70,20 @@ struct EndpointView {
   std::vector<DeploymentView> deployments;  // by name
 };
 
+// A deployment's live-traffic counters in this server since it started (monotonic, so a window's
+// figures are the difference of two snapshots). Latency buckets are not cumulative: buckets[i]
+// counts answers slower than bucket_bounds_seconds[i-1] and at most bucket_bounds_seconds[i];
+// answers slower than the last bound are in `count` only.
+struct DeploymentCounters {
+  std::string deployment;
+  int64_t count = 0;         // answers
+  int64_t status_2xx = 0;
+  int64_t status_4xx = 0;
+  int64_t status_5xx = 0;    // includes 503 for "no model loaded" and timeouts
+  std::vector<double> bucket_bounds_seconds;
+  std::vector<int64_t> buckets;
+};
+
 // "name: …" when `name` is not 1 to 63 letters, digits, '-', '_' or '.', starting with a letter
 // or digit (it appears in URLs, metric labels and directory names).
 Status ValidateEndpointName(std::string_view name, std::string_view field = "name");

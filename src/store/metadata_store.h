@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/job_records.h"
+#include "store/pipeline_records.h"
 #include "store/records.h"
 #include "store/registry_query.h"
 #include "store/run_query.h"
@@ -198,6 +200,41 @@ class MetadataStore {
   virtual Result<Deployment> UpdateDeployment(const Deployment& d, int64_t time) = 0;
   // kNotFound; kFailedPrecondition while it takes live or mirrored traffic.
   virtual Status DeleteDeployment(std::string_view endpoint, std::string_view name) = 0;
+
+  // --- jobs (the job service's queue and history) --------------------------------------------
+  // Records `job`; creation_time 0 means now. kAlreadyExists if the id is taken.
+  virtual Status CreateJob(const JobRecord& job) = 0;
+  // kNotFound "job 'x' does not exist".
+  virtual Result<JobRecord> GetJob(std::string_view job_id) = 0;
+  // Replaces every field of job `job.job_id` but its id, name, spec and creation time.
+  // kNotFound.
+  virtual Status UpdateJob(const JobRecord& job) = 0;
+  // Jobs in `query.states` (any when empty), newest first (creation time, then id), at most
+  // `query.max_results`.
+  virtual Result<std::vector<JobRecord>> ListJobs(const JobQuery& query) = 0;
+
+  // --- pipeline runs (the pipeline engine's persisted state machine) ------------------------
+  // Errors name the entity: "pipeline run 'x' does not exist", "step 'train' of pipeline run 'x'
+  // does not exist".
+
+  // Records `run` with its steps (each with run.run_id) in one transaction; creation and last
+  // update time run.creation_time (0: now). kAlreadyExists if the id is taken. Returns it stored.
+  virtual Result<PipelineRun> CreatePipelineRun(const PipelineRun& run) = 0;
+  // The run with its steps (by position), without step logs. kNotFound.
+  virtual Result<PipelineRun> GetPipelineRun(std::string_view run_id) = 0;
+  // Runs matching `query`, newest first (creation time, then id), with their steps.
+  virtual Result<std::vector<PipelineRun>> ListPipelineRuns(const PipelineRunQuery& query) = 0;
+  // Writes the fields that are set, and last_update_time. kNotFound; kFailedPrecondition when
+  // if_status does not hold. Returns the run with its steps.
+  virtual Result<PipelineRun> UpdatePipelineRun(const PipelineRunUpdate& update) = 0;
+  // Writes the step's fields that are set (and the run's last_update_time). kNotFound;
+  // kFailedPrecondition when if_status does not hold. Returns the step.
+  virtual Result<StepRun> UpdateStepRun(const StepRunUpdate& update) = 0;
+  // Appends `text` to the step's log. kNotFound.
+  virtual Status AppendStepLog(std::string_view run_id, std::string_view step_id,
+                               std::string_view text) = 0;
+  // The step's whole log ("" when nothing was logged). kNotFound.
+  virtual Result<std::string> GetStepLog(std::string_view run_id, std::string_view step_id) = 0;
 };
 
 }  // namespace cairn::store

@@ -371,6 +371,77 @@ CREATE TABLE deployments (
   PRIMARY KEY (endpoint_id, name)
 ) WITHOUT ROWID;
 )sql",
+    // 5: jobs: the job service's queue and history. The spec is JSON text (the service owns its
+    // format); state is what the scheduler lists by.
+    R"sql(
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  compute TEXT NOT NULL,
+  state TEXT NOT NULL,
+  executor_handle TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  experiment_id TEXT NOT NULL,
+  code_digest TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL,
+  exit_code INTEGER,
+  message TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX jobs_by_time ON jobs (creation_time, job_id);
+CREATE INDEX jobs_by_state ON jobs (state, creation_time);
+)sql",
+    // 6: pipelines: a run of a pipeline file and one row per step, the engine's state machine.
+    // Step logs live in their own table so that listing runs never reads them.
+    R"sql(
+CREATE TABLE pipeline_runs (
+  run_key INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  file TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  params TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT NOT NULL,
+  experiment_id TEXT NOT NULL,
+  mlflow_run_id TEXT NOT NULL,
+  cancel_requested INTEGER NOT NULL,
+  creation_time INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+);
+CREATE INDEX pipeline_runs_by_status ON pipeline_runs (status, creation_time);
+CREATE INDEX pipeline_runs_by_time ON pipeline_runs (creation_time, run_id);
+CREATE TABLE step_runs (
+  run_key INTEGER NOT NULL REFERENCES pipeline_runs (run_key),
+  step_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  uses TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  outputs TEXT NOT NULL,
+  error TEXT NOT NULL,
+  mlflow_run_id TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  decision TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  decision_time INTEGER NOT NULL,
+  PRIMARY KEY (run_key, step_id)
+) WITHOUT ROWID;
+CREATE TABLE step_logs (
+  run_key INTEGER NOT NULL,
+  step_id TEXT NOT NULL,
+  log TEXT NOT NULL,
+  PRIMARY KEY (run_key, step_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -2876,6 +2947,433 @@ Status SqliteMetadataStore::DeleteDeployment(std::string_view endpoint, std::str
     s.Bind(1, found.first).Bind(2, name);
     return s.Run();
   });
+}
+
+// --- pipeline runs -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kPipelineRunColumns =
+    "run_key, run_id, name, file, spec, params, created_by, status, error, experiment_id, "
+    "mlflow_run_id, cancel_requested, creation_time, start_time, end_time, last_update_time";
+constexpr const char* kStepRunColumns =
+    "step_id, position, uses, status, attempt, outputs, error, mlflow_run_id, start_time, "
+    "end_time, deadline, decision, decided_by, comment, decision_time";
+
+Status PipelineRunNotFound(std::string_view run_id) {
+  return NotFound("pipeline run '" + std::string(run_id) + "' does not exist");
+}
+
+Status StepRunNotFound(std::string_view run_id, std::string_view step_id) {
+  return NotFound("step '" + std::string(step_id) + "' of pipeline run '" + std::string(run_id) +
+                  "' does not exist");
+}
+
+PipelineRun ReadPipelineRun(const Stmt& s) {
+  PipelineRun r;
+  r.run_id = s.Text(1);
+  r.name = s.Text(2);
+  r.file = s.Text(3);
+  r.spec = s.Text(4);
+  r.params = s.Text(5);
+  r.created_by = s.Text(6);
+  r.status = ParsePipelineRunStatus(s.TextView(7)).value_or(PipelineRunStatus::kFailed);
+  r.error = s.Text(8);
+  r.experiment_id = s.Text(9);
+  r.mlflow_run_id = s.Text(10);
+  r.cancel_requested = s.Int(11) != 0;
+  r.creation_time = s.Int(12);
+  r.start_time = s.Int(13);
+  r.end_time = s.Int(14);
+  r.last_update_time = s.Int(15);
+  return r;
+}
+
+StepRun ReadStepRun(const Stmt& s, std::string_view run_id) {
+  StepRun r;
+  r.pipeline_run_id = std::string(run_id);
+  r.step_id = s.Text(0);
+  r.position = s.Int(1);
+  r.uses = s.Text(2);
+  r.status = ParseStepRunStatus(s.TextView(3)).value_or(StepRunStatus::kFailed);
+  r.attempt = s.Int(4);
+  r.outputs = s.Text(5);
+  r.error = s.Text(6);
+  r.mlflow_run_id = s.Text(7);
+  r.start_time = s.Int(8);
+  r.end_time = s.Int(9);
+  r.deadline = s.Int(10);
+  r.decision = s.Text(11);
+  r.decided_by = s.Text(12);
+  r.comment = s.Text(13);
+  r.decision_time = s.Int(14);
+  return r;
+}
+
+// The run's key and record (without steps); kNotFound.
+Result<std::pair<int64_t, PipelineRun>> FindPipelineRun(Connection& c, std::string_view run_id) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kPipelineRunColumns +
+                              " FROM pipeline_runs WHERE run_id = ?"));
+  s.Bind(1, run_id);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return PipelineRunNotFound(run_id);
+  return std::make_pair(s.Int(0), ReadPipelineRun(s));
+}
+
+Status LoadStepRuns(Connection& c, int64_t run_key, PipelineRun& run) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kStepRunColumns +
+                              " FROM step_runs WHERE run_key = ? ORDER BY position"));
+  s.Bind(1, run_key);
+  run.steps.clear();
+  while (true) {
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) break;
+    run.steps.push_back(ReadStepRun(s, run.run_id));
+  }
+  return Status::Ok();
+}
+
+Result<StepRun> LoadStepRun(Connection& c, int64_t run_key, std::string_view run_id,
+                            std::string_view step_id) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kStepRunColumns +
+                              " FROM step_runs WHERE run_key = ? AND step_id = ?"));
+  s.Bind(1, run_key).Bind(2, step_id);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return StepRunNotFound(run_id, step_id);
+  return ReadStepRun(s, run_id);
+}
+
+Status TouchPipelineRun(Connection& c, int64_t run_key, int64_t time) {
+  CAIRN_TRY(Stmt s, c.Prepare("UPDATE pipeline_runs SET last_update_time = ? WHERE run_key = ?"));
+  s.Bind(1, time).Bind(2, run_key);
+  return s.Run();
+}
+
+}  // namespace
+
+Result<PipelineRun> SqliteMetadataStore::CreatePipelineRun(const PipelineRun& run) {
+  std::optional<PipelineRun> out;
+  Status status = Write([&](Connection& c) -> Status {
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM pipeline_runs WHERE run_id = ?"));
+      s.Bind(1, run.run_id);
+      CAIRN_TRY(bool row, s.Step());
+      if (row) return AlreadyExists("pipeline run '" + run.run_id + "' already exists");
+    }
+    PipelineRun r = run;
+    if (r.creation_time == 0) r.creation_time = clock_.NowMillis();
+    r.last_update_time = r.creation_time;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO pipeline_runs (run_id, name, file, spec, params, "
+                                  "created_by, status, error, experiment_id, mlflow_run_id, "
+                                  "cancel_requested, creation_time, start_time, end_time, "
+                                  "last_update_time) VALUES "
+                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, r.run_id).Bind(2, r.name).Bind(3, r.file).Bind(4, r.spec).Bind(5, r.params)
+          .Bind(6, r.created_by).Bind(7, PipelineRunStatusName(r.status)).Bind(8, r.error)
+          .Bind(9, r.experiment_id).Bind(10, r.mlflow_run_id)
+          .Bind(11, int64_t{r.cancel_requested ? 1 : 0}).Bind(12, r.creation_time)
+          .Bind(13, r.start_time).Bind(14, r.end_time).Bind(15, r.last_update_time);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    const int64_t key = c.LastInsertRowid();
+    for (StepRun& step : r.steps) {
+      step.pipeline_run_id = r.run_id;
+      CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO step_runs (run_key, ") +
+                                  kStepRunColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, key).Bind(2, step.step_id).Bind(3, step.position).Bind(4, step.uses)
+          .Bind(5, StepRunStatusName(step.status)).Bind(6, step.attempt).Bind(7, step.outputs)
+          .Bind(8, step.error).Bind(9, step.mlflow_run_id).Bind(10, step.start_time)
+          .Bind(11, step.end_time).Bind(12, step.deadline).Bind(13, step.decision)
+          .Bind(14, step.decided_by).Bind(15, step.comment).Bind(16, step.decision_time);
+      Status inserted = s.Run();
+      if (!inserted.ok()) {
+        return InvalidArgument("step '" + step.step_id + "' appears twice in pipeline run '" +
+                               r.run_id + "'");
+      }
+    }
+    std::sort(r.steps.begin(), r.steps.end(),
+              [](const StepRun& a, const StepRun& b) { return a.position < b.position; });
+    out = std::move(r);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<PipelineRun> SqliteMetadataStore::GetPipelineRun(std::string_view run_id) {
+  std::optional<PipelineRun> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindPipelineRun(c, run_id));
+    CAIRN_RETURN_IF_ERROR(LoadStepRuns(c, found.first, found.second));
+    out = std::move(found.second);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<PipelineRun>> SqliteMetadataStore::ListPipelineRuns(
+    const PipelineRunQuery& query) {
+  std::vector<PipelineRun> out;
+  Status status = Read([&](Connection& c) -> Status {
+    std::string sql = std::string("SELECT ") + kPipelineRunColumns + " FROM pipeline_runs";
+    std::vector<std::string> where;
+    if (!query.statuses.empty()) {
+      std::string in;
+      for (PipelineRunStatus st : query.statuses) {
+        in += std::string(in.empty() ? "" : ", ") + "'" +
+              std::string(PipelineRunStatusName(st)) + "'";
+      }
+      where.push_back("status IN (" + in + ")");
+    }
+    if (!query.name.empty()) where.push_back("name = ?");
+    for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
+    sql += " ORDER BY creation_time DESC, run_id DESC LIMIT ?";
+    CAIRN_TRY(Stmt s, c.Prepare(sql));
+    int next = 1;
+    if (!query.name.empty()) s.Bind(next++, query.name);
+    s.Bind(next, query.max_results > 0 ? query.max_results : int64_t{100});
+    std::vector<int64_t> keys;
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      keys.push_back(s.Int(0));
+      out.push_back(ReadPipelineRun(s));
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      CAIRN_RETURN_IF_ERROR(LoadStepRuns(c, keys[i], out[i]));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<PipelineRun> SqliteMetadataStore::UpdatePipelineRun(const PipelineRunUpdate& update) {
+  std::optional<PipelineRun> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindPipelineRun(c, update.run_id));
+    PipelineRun r = std::move(found.second);
+    if (!update.if_status.empty() &&
+        std::find(update.if_status.begin(), update.if_status.end(), r.status) ==
+            update.if_status.end()) {
+      return FailedPrecondition("pipeline run '" + r.run_id + "' is " +
+                                std::string(PipelineRunStatusName(r.status)));
+    }
+    if (update.status) r.status = *update.status;
+    if (update.error) r.error = *update.error;
+    if (update.experiment_id) r.experiment_id = *update.experiment_id;
+    if (update.mlflow_run_id) r.mlflow_run_id = *update.mlflow_run_id;
+    if (update.cancel_requested) r.cancel_requested = *update.cancel_requested;
+    if (update.start_time) r.start_time = *update.start_time;
+    if (update.end_time) r.end_time = *update.end_time;
+    r.last_update_time = clock_.NowMillis();
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE pipeline_runs SET status = ?, error = ?, "
+                                "experiment_id = ?, mlflow_run_id = ?, cancel_requested = ?, "
+                                "start_time = ?, end_time = ?, last_update_time = ? "
+                                "WHERE run_key = ?"));
+    s.Bind(1, PipelineRunStatusName(r.status)).Bind(2, r.error).Bind(3, r.experiment_id)
+        .Bind(4, r.mlflow_run_id).Bind(5, int64_t{r.cancel_requested ? 1 : 0})
+        .Bind(6, r.start_time).Bind(7, r.end_time).Bind(8, r.last_update_time)
+        .Bind(9, found.first);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    CAIRN_RETURN_IF_ERROR(LoadStepRuns(c, found.first, r));
+    out = std::move(r);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<StepRun> SqliteMetadataStore::UpdateStepRun(const StepRunUpdate& update) {
+  std::optional<StepRun> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindPipelineRun(c, update.pipeline_run_id));
+    CAIRN_TRY(StepRun r,
+              LoadStepRun(c, found.first, update.pipeline_run_id, update.step_id));
+    if (!update.if_status.empty() &&
+        std::find(update.if_status.begin(), update.if_status.end(), r.status) ==
+            update.if_status.end()) {
+      return FailedPrecondition("step '" + r.step_id + "' of pipeline run '" +
+                                r.pipeline_run_id + "' is " +
+                                std::string(StepRunStatusName(r.status)));
+    }
+    if (update.status) r.status = *update.status;
+    if (update.attempt) r.attempt = *update.attempt;
+    if (update.outputs) r.outputs = *update.outputs;
+    if (update.error) r.error = *update.error;
+    if (update.mlflow_run_id) r.mlflow_run_id = *update.mlflow_run_id;
+    if (update.start_time) r.start_time = *update.start_time;
+    if (update.end_time) r.end_time = *update.end_time;
+    if (update.deadline) r.deadline = *update.deadline;
+    if (update.decision) r.decision = *update.decision;
+    if (update.decided_by) r.decided_by = *update.decided_by;
+    if (update.comment) r.comment = *update.comment;
+    if (update.decision_time) r.decision_time = *update.decision_time;
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE step_runs SET status = ?, attempt = ?, outputs = ?, "
+                                "error = ?, mlflow_run_id = ?, start_time = ?, end_time = ?, "
+                                "deadline = ?, decision = ?, decided_by = ?, comment = ?, "
+                                "decision_time = ? WHERE run_key = ? AND step_id = ?"));
+    s.Bind(1, StepRunStatusName(r.status)).Bind(2, r.attempt).Bind(3, r.outputs)
+        .Bind(4, r.error).Bind(5, r.mlflow_run_id).Bind(6, r.start_time).Bind(7, r.end_time)
+        .Bind(8, r.deadline).Bind(9, r.decision).Bind(10, r.decided_by).Bind(11, r.comment)
+        .Bind(12, r.decision_time).Bind(13, found.first).Bind(14, r.step_id);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    CAIRN_RETURN_IF_ERROR(TouchPipelineRun(c, found.first, clock_.NowMillis()));
+    out = std::move(r);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::AppendStepLog(std::string_view run_id, std::string_view step_id,
+                                          std::string_view text) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindPipelineRun(c, run_id));
+    CAIRN_RETURN_IF_ERROR(LoadStepRun(c, found.first, run_id, step_id).status());
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO step_logs (run_key, step_id, log) VALUES (?, ?, ?) "
+                                "ON CONFLICT (run_key, step_id) DO UPDATE SET log = log || "
+                                "excluded.log"));
+    s.Bind(1, found.first).Bind(2, step_id).Bind(3, text);
+    return s.Run();
+  });
+}
+
+Result<std::string> SqliteMetadataStore::GetStepLog(std::string_view run_id,
+                                                    std::string_view step_id) {
+  std::string out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(auto found, FindPipelineRun(c, run_id));
+    CAIRN_RETURN_IF_ERROR(LoadStepRun(c, found.first, run_id, step_id).status());
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT log FROM step_logs WHERE run_key = ? AND step_id = ?"));
+    s.Bind(1, found.first).Bind(2, step_id);
+    CAIRN_TRY(bool row, s.Step());
+    if (row) out = s.Text(0);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+// --- jobs ------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kJobColumns =
+    "job_id, name, spec_json, compute, state, executor_handle, run_id, experiment_id, "
+    "code_digest, creation_time, start_time, end_time, exit_code, message";
+
+JobRecord ReadJob(const Stmt& s) {
+  JobRecord j;
+  j.job_id = s.Text(0);
+  j.name = s.Text(1);
+  j.spec_json = s.Text(2);
+  j.compute = s.Text(3);
+  j.state = s.Text(4);
+  j.executor_handle = s.Text(5);
+  j.run_id = s.Text(6);
+  j.experiment_id = s.Text(7);
+  j.code_digest = s.Text(8);
+  j.creation_time = s.Int(9);
+  j.start_time = s.Int(10);
+  j.end_time = s.Int(11);
+  if (!s.IsNull(12)) j.exit_code = s.Int(12);
+  j.message = s.Text(13);
+  return j;
+}
+
+Status JobNotFound(std::string_view job_id) {
+  return NotFound("job '" + std::string(job_id) + "' does not exist");
+}
+
+}  // namespace
+
+Status SqliteMetadataStore::CreateJob(const JobRecord& job) {
+  return Write([&](Connection& c) -> Status {
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM jobs WHERE job_id = ?"));
+      s.Bind(1, job.job_id);
+      CAIRN_TRY(bool row, s.Step());
+      if (row) return AlreadyExists("job '" + job.job_id + "' already exists");
+    }
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO jobs (") + kJobColumns +
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.Bind(1, job.job_id).Bind(2, job.name).Bind(3, job.spec_json).Bind(4, job.compute)
+        .Bind(5, job.state).Bind(6, job.executor_handle).Bind(7, job.run_id)
+        .Bind(8, job.experiment_id).Bind(9, job.code_digest)
+        .Bind(10, job.creation_time ? job.creation_time : clock_.NowMillis())
+        .Bind(11, job.start_time).Bind(12, job.end_time);
+    if (job.exit_code) {
+      s.Bind(13, *job.exit_code);
+    } else {
+      s.BindNull(13);
+    }
+    s.Bind(14, job.message);
+    return s.Run();
+  });
+}
+
+Result<JobRecord> SqliteMetadataStore::GetJob(std::string_view job_id) {
+  std::optional<JobRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kJobColumns +
+                                " FROM jobs WHERE job_id = ?"));
+    s.Bind(1, job_id);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) return JobNotFound(job_id);
+    out = ReadJob(s);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Status SqliteMetadataStore::UpdateJob(const JobRecord& job) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("UPDATE jobs SET compute = ?, state = ?, executor_handle = ?, "
+                                "run_id = ?, experiment_id = ?, code_digest = ?, start_time = ?, "
+                                "end_time = ?, exit_code = ?, message = ? WHERE job_id = ?"));
+    s.Bind(1, job.compute).Bind(2, job.state).Bind(3, job.executor_handle).Bind(4, job.run_id)
+        .Bind(5, job.experiment_id).Bind(6, job.code_digest).Bind(7, job.start_time)
+        .Bind(8, job.end_time);
+    if (job.exit_code) {
+      s.Bind(9, *job.exit_code);
+    } else {
+      s.BindNull(9);
+    }
+    s.Bind(10, job.message).Bind(11, job.job_id);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    if (c.Changes() == 0) return JobNotFound(job.job_id);
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<JobRecord>> SqliteMetadataStore::ListJobs(const JobQuery& query) {
+  std::vector<JobRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs";
+    if (!query.states.empty()) {
+      sql += " WHERE state IN (";
+      for (size_t i = 0; i < query.states.size(); ++i) sql += i ? ", ?" : "?";
+      sql += ")";
+    }
+    sql += " ORDER BY creation_time DESC, job_id DESC LIMIT ?";
+    CAIRN_TRY(Stmt s, c.Prepare(sql));
+    int i = 1;
+    for (const auto& state : query.states) s.Bind(i++, state);
+    s.Bind(i, query.max_results > 0 ? query.max_results : int64_t(100));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadJob(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
 }
 
 }  // namespace cairn::store

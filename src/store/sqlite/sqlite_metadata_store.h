@@ -119,6 +119,20 @@ class SqliteMetadataStore : public MetadataStore {
   Result<Deployment> UpdateDeployment(const Deployment& d, int64_t time) override;
   Status DeleteDeployment(std::string_view endpoint, std::string_view name) override;
 
+  Status CreateJob(const JobRecord& job) override;
+  Result<JobRecord> GetJob(std::string_view job_id) override;
+  Status UpdateJob(const JobRecord& job) override;
+  Result<std::vector<JobRecord>> ListJobs(const JobQuery& query) override;
+
+  Result<PipelineRun> CreatePipelineRun(const PipelineRun& run) override;
+  Result<PipelineRun> GetPipelineRun(std::string_view run_id) override;
+  Result<std::vector<PipelineRun>> ListPipelineRuns(const PipelineRunQuery& query) override;
+  Result<PipelineRun> UpdatePipelineRun(const PipelineRunUpdate& update) override;
+  Result<StepRun> UpdateStepRun(const StepRunUpdate& update) override;
+  Status AppendStepLog(std::string_view run_id, std::string_view step_id,
+                       std::string_view text) override;
+  Result<std::string> GetStepLog(std::string_view run_id, std::string_view step_id) override;
+
  private:
   using Connection = sqlite_internal::Connection;
   SqliteMetadataStore(std::string db_path, const Clock& clock, std::string artifact_root,

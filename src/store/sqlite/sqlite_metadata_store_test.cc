@@ -155,7 +155,9 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE deployments; DROP TABLE endpoints; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE jobs; "
+                             "DROP TABLE step_logs; DROP TABLE step_runs; DROP TABLE pipeline_runs; "
+                             "DROP TABLE deployments; DROP TABLE endpoints; "
                              "DROP TABLE dataset_versions; DROP TABLE datasets; "
                              "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
                              "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
@@ -180,7 +182,9 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionTwoDatabaseAndKeepsRegistry) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE deployments; DROP TABLE endpoints; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE jobs; "
+                             "DROP TABLE step_logs; DROP TABLE step_runs; DROP TABLE pipeline_runs; "
+                             "DROP TABLE deployments; DROP TABLE endpoints; "
                              "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "
                              "DROP TABLE model_versions; DROP TABLE registered_model_tags; "
                              "DROP TABLE registered_models; PRAGMA user_version = 2",

@@ -1562,6 +1562,180 @@ TYPED_TEST_P(MetadataStoreConformanceTest, EndpointTrafficIsReplacedAsAWhole) {
   EXPECT_EQ(this->store().GetEndpoint("churn")->traffic_version, 0);
 }
 
+// --- pipeline runs ---------------------------------------------------------------------------
+
+inline PipelineRun SamplePipelineRun(const std::string& id, int64_t time) {
+  PipelineRun r;
+  r.run_id = id;
+  r.name = "churn";
+  r.file = "churn.yaml";
+  r.spec = "name: churn\n";
+  r.params = R"({"alias":"champion"})";
+  r.created_by = "ana";
+  r.creation_time = time;
+  StepRun a;
+  a.step_id = "train";
+  a.position = 0;
+  a.uses = "train.xgboost";
+  StepRun b;
+  b.step_id = "gate";
+  b.position = 1;
+  b.uses = "gate.approval";
+  r.steps = {b, a};  // stored and returned by position
+  return r;
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, PipelineRunsCreateGetListAndErrors) {
+  auto created = this->store().CreatePipelineRun(SamplePipelineRun("r1", 1000));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  ASSERT_EQ(created->steps.size(), 2u);
+  EXPECT_EQ(created->steps[0].step_id, "train");
+  EXPECT_EQ(created->steps[0].pipeline_run_id, "r1");
+  EXPECT_EQ(created->last_update_time, 1000);
+  auto got = this->store().GetPipelineRun("r1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, *created);
+  EXPECT_EQ(this->store().CreatePipelineRun(SamplePipelineRun("r1", 1000)).status().code(),
+            StatusCode::kAlreadyExists);
+  auto missing = this->store().GetPipelineRun("nope");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "pipeline run 'nope' does not exist");
+
+  ASSERT_TRUE(this->store().CreatePipelineRun(SamplePipelineRun("r2", 2000)).ok());
+  PipelineRun other = SamplePipelineRun("r3", 3000);
+  other.name = "other";
+  other.status = PipelineRunStatus::kSucceeded;
+  ASSERT_TRUE(this->store().CreatePipelineRun(other).ok());
+  auto all = this->store().ListPipelineRuns({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].run_id, "r3");  // newest first
+  EXPECT_EQ((*all)[2].steps.size(), 2u);
+  PipelineRunQuery active;
+  active.statuses = {PipelineRunStatus::kQueued, PipelineRunStatus::kRunning};
+  EXPECT_EQ(this->store().ListPipelineRuns(active)->size(), 2u);
+  PipelineRunQuery named;
+  named.name = "other";
+  EXPECT_EQ(this->store().ListPipelineRuns(named)->size(), 1u);
+  PipelineRunQuery one;
+  one.max_results = 1;
+  EXPECT_EQ(this->store().ListPipelineRuns(one)->front().run_id, "r3");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, PipelineRunAndStepUpdatesWithPreconditions) {
+  ASSERT_TRUE(this->store().CreatePipelineRun(SamplePipelineRun("r1", 1000)).ok());
+  PipelineRunUpdate start;
+  start.run_id = "r1";
+  start.if_status = {PipelineRunStatus::kQueued};
+  start.status = PipelineRunStatus::kRunning;
+  start.mlflow_run_id = "abc";
+  start.start_time = 1500;
+  auto started = this->store().UpdatePipelineRun(start);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->status, PipelineRunStatus::kRunning);
+  EXPECT_EQ(started->mlflow_run_id, "abc");
+  EXPECT_EQ(started->steps.size(), 2u);
+  // The same conditional update again: the run is no longer queued.
+  auto again = this->store().UpdatePipelineRun(start);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+
+  StepRunUpdate wait;
+  wait.pipeline_run_id = "r1";
+  wait.step_id = "gate";
+  wait.status = StepRunStatus::kWaiting;
+  wait.deadline = 9000;
+  ASSERT_TRUE(this->store().UpdateStepRun(wait).ok());
+  // Exactly one decision wins.
+  StepRunUpdate approve;
+  approve.pipeline_run_id = "r1";
+  approve.step_id = "gate";
+  approve.if_status = {StepRunStatus::kWaiting};
+  approve.status = StepRunStatus::kSucceeded;
+  approve.decision = "approved";
+  approve.decided_by = "bob";
+  auto approved = this->store().UpdateStepRun(approve);
+  ASSERT_TRUE(approved.ok());
+  EXPECT_EQ(approved->deadline, 9000);
+  EXPECT_EQ(approved->decided_by, "bob");
+  auto twice = this->store().UpdateStepRun(approve);
+  EXPECT_EQ(twice.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(twice.status().message().find("succeeded"), std::string::npos);
+
+  StepRunUpdate unknown = wait;
+  unknown.step_id = "deploy";
+  EXPECT_EQ(this->store().UpdateStepRun(unknown).status().code(), StatusCode::kNotFound);
+  auto run = this->store().GetPipelineRun("r1");
+  EXPECT_EQ(run->steps[1].status, StepRunStatus::kSucceeded);
+  EXPECT_EQ(run->steps[1].decision, "approved");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, StepLogsAppend) {
+  ASSERT_TRUE(this->store().CreatePipelineRun(SamplePipelineRun("r1", 1000)).ok());
+  EXPECT_EQ(*this->store().GetStepLog("r1", "train"), "");
+  ASSERT_TRUE(this->store().AppendStepLog("r1", "train", "one\n").ok());
+  ASSERT_TRUE(this->store().AppendStepLog("r1", "train", "two\n").ok());
+  EXPECT_EQ(*this->store().GetStepLog("r1", "train"), "one\ntwo\n");
+  EXPECT_EQ(*this->store().GetStepLog("r1", "gate"), "");
+  EXPECT_EQ(this->store().AppendStepLog("r1", "nope", "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().GetStepLog("r9", "train").status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, JobsCreateGetUpdateList) {
+  JobRecord job;
+  job.job_id = "j1";
+  job.name = "train";
+  job.spec_json = R"({"command":"true"})";
+  job.compute = "local";
+  job.state = "queued";
+  job.creation_time = 1000;
+  ASSERT_TRUE(this->store().CreateJob(job).ok());
+  EXPECT_EQ(this->store().CreateJob(job).code(), StatusCode::kAlreadyExists);
+  auto got = this->store().GetJob("j1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, job);
+  EXPECT_EQ(this->store().GetJob("nope").status().code(), StatusCode::kNotFound);
+
+  JobRecord second = job;
+  second.job_id = "j2";
+  second.creation_time = 2000;
+  ASSERT_TRUE(this->store().CreateJob(second).ok());
+
+  job.state = "succeeded";
+  job.executor_handle = "123:4:5";
+  job.run_id = "r";
+  job.experiment_id = "0";
+  job.code_digest = std::string(64, 'a');
+  job.start_time = 1100;
+  job.end_time = 1200;
+  job.exit_code = 0;
+  job.message = "done";
+  job.name = "ignored";  // name, spec and creation time are write-once
+  ASSERT_TRUE(this->store().UpdateJob(job).ok());
+  got = this->store().GetJob("j1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "train");
+  EXPECT_EQ(got->state, "succeeded");
+  EXPECT_EQ(got->exit_code, 0);
+  EXPECT_EQ(got->executor_handle, "123:4:5");
+  EXPECT_EQ(got->end_time, 1200);
+  JobRecord missing = job;
+  missing.job_id = "nope";
+  EXPECT_EQ(this->store().UpdateJob(missing).code(), StatusCode::kNotFound);
+
+  auto all = this->store().ListJobs({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].job_id, "j2");  // newest first
+  auto queued = this->store().ListJobs({.states = {"queued", "running"}});
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].job_id, "j2");
+  EXPECT_FALSE((*queued)[0].exit_code.has_value());
+  auto one = this->store().ListJobs({.max_results = 1});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExists,
                             CreateAndGetExperiment, DuplicateExperimentNameRejectedEvenWhenDeleted,
                             RenameExperiment, DeleteAndRestoreExperimentCascadesToRuns,
@@ -1585,6 +1759,9 @@ REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExist
                             SearchModelVersions, ConcurrentModelVersionsAreConsecutive,
                             EndpointsCreateGetListUpdateDelete,
                             DeploymentsCreateListUpdateAndErrors,
-                            EndpointTrafficIsReplacedAsAWhole);
+                            EndpointTrafficIsReplacedAsAWhole,
+                            PipelineRunsCreateGetListAndErrors,
+                            PipelineRunAndStepUpdatesWithPreconditions, StepLogsAppend,
+                            JobsCreateGetUpdateList);
 
 }  // namespace cairn::store::testing

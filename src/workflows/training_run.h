@@ -4,16 +4,23 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "cli/lineage.h"
 #include "client/tracking_client.h"
 #include "core/result.h"
 #include "ml/model_dir.h"
 #include "ml/trainer.h"
 
-namespace cairn::cli {
+namespace cairn::workflows {
+
+// The git commit of the working directory a run was started from.
+struct GitInfo {
+  std::string commit;  // 40 hex digits
+  std::string branch;  // empty when HEAD is detached
+  std::string repository_root;
+};
 
 struct TrainingRunRequest {
   std::string experiment = "Default";  // by name; created when missing
@@ -22,7 +29,10 @@ struct TrainingRunRequest {
   std::string dataset_file;  // the CSV of the version that was read
   std::string command_line;
   int64_t start_millis = 0;  // when training started: the run's start time
-  std::optional<GitSource> git;
+  std::optional<GitInfo> git;
+  std::string user;                      // the run's user; empty: $CAIRN_USER, $USER, …
+  std::string source_name = "cairn train";  // tag mlflow.source.name
+  std::vector<store::Tag> extra_tags;    // e.g. mlflow.parentRunId of a pipeline's run
   std::string register_model;  // empty: do not register
   std::string alias;           // with register_model: point it at the new version
 };
@@ -61,4 +71,4 @@ Result<TrainingRunOutcome> LogTrainingRun(client::TrackingClient& tracking,
 
 nlohmann::json TrainingRunOutcomeToJson(const TrainingRunOutcome& outcome);
 
-}  // namespace cairn::cli
+}  // namespace cairn::workflows

@@ -1,4 +1,4 @@
-#include "cli/training_run.h"
+#include "workflows/training_run.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 
-namespace cairn::cli {
+namespace cairn::workflows {
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,8 +34,8 @@ std::string CurrentUser() {
 
 std::vector<store::Tag> RunTags(const TrainingRunRequest& request, const ml::TrainResult& result) {
   std::vector<store::Tag> tags = {
-      {"mlflow.user", CurrentUser()},
-      {"mlflow.source.name", "cairn train"},
+      {"mlflow.user", request.user.empty() ? CurrentUser() : request.user},
+      {"mlflow.source.name", request.source_name},
       {"mlflow.source.type", "LOCAL"},
       {kTagDatasetName, request.dataset.name},
       {kTagDatasetVersion, request.dataset.version},
@@ -47,6 +47,7 @@ std::vector<store::Tag> RunTags(const TrainingRunRequest& request, const ml::Tra
       {"cairn.target", result.preprocessing.target.name},
       {"cairn.xgboost.version", result.xgboost_version},
   };
+  for (const store::Tag& t : request.extra_tags) tags.push_back(t);
   if (request.git) {
     tags.push_back({"mlflow.source.git.commit", request.git->commit});
     if (!request.git->branch.empty()) {
@@ -223,7 +224,7 @@ Result<TrainingRunOutcome> LogTrainingRun(client::TrackingClient& tracking,
   create.run_name = request.run_name.empty() ? "train-" + request.dataset.name + "-" +
                                                    result.preprocessing.target.name
                                              : request.run_name;
-  create.user_id = CurrentUser();
+  create.user_id = request.user.empty() ? CurrentUser() : request.user;
   if (request.start_millis > 0) create.start_time = request.start_millis;
   create.tags = RunTags(request, result);
   CAIRN_TRY(store::Run run, tracking.CreateRun(create));
@@ -289,4 +290,4 @@ Json TrainingRunOutcomeToJson(const TrainingRunOutcome& outcome) {
   return j;
 }
 
-}  // namespace cairn::cli
+}  // namespace cairn::workflows
