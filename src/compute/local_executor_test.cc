@@ -148,7 +148,11 @@ TEST_F(LocalExecutorTest, CancelEndsTheJobAndItsChildren) {
   JobLaunch job = Job("cancel", "sleep 300 & echo $! > child; wait");
   auto handle = executor.Launch(job);
   ASSERT_TRUE(handle.ok());
-  for (int i = 0; i < 10000 && !fs::exists(job.work_dir + "/child"); ++i) usleep(1000);
+  // The shell creates the file before echo writes the pid: wait for the whole line.
+  for (int i = 0; i < 10000 && Read(job.work_dir + "/child").find('\n') == std::string::npos;
+       ++i) {
+    usleep(1000);
+  }
   auto running = executor.Observe(job, *handle);
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->phase, JobPhase::kRunning);

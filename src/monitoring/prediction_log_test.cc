@@ -189,13 +189,12 @@ TEST_F(PredictionLogTest, SegmentsRotateBySizeAndPagesStitchAcrossThem) {
 }
 
 TEST_F(PredictionLogTest, ClosedSegmentsAreCompleteGzipNamedByTheirTimes) {
-  options_.segment_bytes = 1;  // every batch closes its segment
   auto log = Open();
   ASSERT_NE(log, nullptr);
   const int64_t t0 = clock_.NowMillis();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(Record("churn", t0 + 10 * i, i)));
   log->Flush();
-  log.reset();
+  log.reset();  // closes the open segment: renamed with its last record's time
   auto files = Segments("churn");
   ASSERT_EQ(files.size(), 1u);
   const std::string name = files[0].filename().string();
