@@ -1,6 +1,7 @@
 // cairn pipelines validate | run | list | show | logs | cancel | approve | reject
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -178,7 +179,10 @@ Status RunPipeline(Session& s, const PipelineOptions& p, const RunOptions& o) {
   CAIRN_TRY(std::string yaml, ReadFile(o.file));
   client::StartPipelineRequest req;
   req.yaml = std::move(yaml);
-  req.file = o.file;
+  // Absolute, so that the server finds the files a step names relative to the pipeline file.
+  std::error_code absolute_error;
+  const std::filesystem::path absolute = std::filesystem::absolute(o.file, absolute_error);
+  req.file = absolute_error ? o.file : absolute.lexically_normal().string();
   for (const std::string& pair : o.params) {
     const size_t eq = pair.find('=');
     if (eq == std::string::npos || eq == 0) {

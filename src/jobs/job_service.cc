@@ -250,9 +250,39 @@ void JobService::Tick() {
     compute::Executor* executor = executors_.at(job->record.compute);
     auto observed = executor->Observe(LaunchOf(*job), job->record.executor_handle);
     if (!observed.ok()) {
-      FinishJob(*job, JobState::kLost, std::nullopt,
-                "cannot observe the job: " + observed.status().message());
+      const int64_t now = clock_.NowMillis();
+      if (observed.status().code() != StatusCode::kUnavailable) {
+        FinishJob(*job, JobState::kLost, std::nullopt,
+                  "cannot observe the job: " + observed.status().message());
+        continue;
+      }
+      // Transient: keep the job running and say so; give up only after the grace period.
+      const bool first = !job->unreachable_since;
+      if (first) job->unreachable_since = now;
+      const int64_t out_for = now - *job->unreachable_since;
+      if (out_for >= options_.unreachable_grace.count()) {
+        FinishJob(*job, JobState::kLost, std::nullopt,
+                  observed.status().message() + " (unreachable for " +
+                      std::to_string(out_for / 1000) + " s; giving the job up as lost)");
+        continue;
+      }
+      // Written on the first failure only: a long outage does not write on every pass.
+      if (first) {
+        job->record.message = observed.status().message() + " (still running as far as known; "
+                              "retrying until it answers)";
+        Status s = Persist(job->record);
+        if (!s.ok()) std::fprintf(stderr, "cairn: job %s: %s\n", job->record.job_id.c_str(),
+                                  s.ToString().c_str());
+      }
       continue;
+    }
+    if (job->unreachable_since) {
+      // Reachable again: clear the note (a cancel request keeps its own).
+      job->unreachable_since.reset();
+      job->record.message = job->cancel_requested ? "cancel requested" : "";
+      Status s = Persist(job->record);
+      if (!s.ok()) std::fprintf(stderr, "cairn: job %s: %s\n", job->record.job_id.c_str(),
+                                s.ToString().c_str());
     }
     JobState state = StateOfPhase(observed->phase);
     if (job->cancel_requested && state == JobState::kFailed && !observed->exit_code) {

@@ -59,6 +59,10 @@ struct JobServiceOptions {
   // How often the scheduler looks at running jobs (it also wakes on submit and cancel).
   std::chrono::milliseconds poll_interval{250};
   int64_t max_log_chunk_bytes = 1 << 20;
+  // How long a running job's executor may stay unreachable (Observe answering kUnavailable: the
+  // Slurm controller restarting, a network blip) before the job is given up as lost. Until then
+  // the job stays running, its message says why it is not being watched, and every pass retries.
+  std::chrono::milliseconds unreachable_grace{std::chrono::minutes(10)};
 };
 
 // Thread-safe.
@@ -107,6 +111,8 @@ class JobService {
     store::JobRecord record;
     JobSpec spec;
     bool cancel_requested = false;
+    // Clock millis of the first failed Observe of the current unreachable stretch.
+    std::optional<int64_t> unreachable_since;
   };
 
   void SchedulerLoop();

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "blob/local_blob_store.h"
@@ -45,9 +47,10 @@ class JobServiceTest : public ::testing::Test {
     JobServiceOptions options;
     options.data_dir = dir_.string();
     options.poll_interval = milliseconds(20);
-    service_ = std::make_unique<JobService>(
-        *store_, *blobs_, *tracking_, *artifacts_, *datasets_,
-        std::map<std::string, compute::Executor*>{{"local", executor_.get()}}, clock_, options);
+    std::map<std::string, compute::Executor*> executors = extra_executors_;
+    executors["local"] = executor_.get();
+    service_ = std::make_unique<JobService>(*store_, *blobs_, *tracking_, *artifacts_,
+                                            *datasets_, executors, clock_, options);
     ASSERT_TRUE(service_->Start("http://127.0.0.1:1").ok());
   }
 
@@ -106,7 +109,50 @@ class JobServiceTest : public ::testing::Test {
   std::unique_ptr<tracking::ArtifactService> artifacts_;
   std::unique_ptr<datasets::DatasetService> datasets_;
   std::unique_ptr<compute::LocalExecutor> executor_;
+  std::map<std::string, compute::Executor*> extra_executors_;  // beside "local"
   std::unique_ptr<JobService> service_;
+};
+
+// An executor whose Observe answers what the test says, counting the calls so that a test can
+// wait for the scheduler to have seen an answer (no sleeps).
+class ScriptedExecutor : public compute::Executor {
+ public:
+  std::string_view name() const override { return "slurm"; }
+  int FreeSlots() const override { return 100; }
+  Result<std::string> Launch(const compute::JobLaunch&) override { return std::string("4242"); }
+  Result<compute::JobObservation> Observe(const compute::JobLaunch&,
+                                          const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(handle, "4242");
+    ++observed_;
+    cv_.notify_all();
+    return answer_;
+  }
+  Status Cancel(const compute::JobLaunch&, const std::string&) override { return Status::Ok(); }
+
+  void Answer(Result<compute::JobObservation> answer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer_ = std::move(answer);
+  }
+  static compute::JobObservation Phase(compute::JobPhase phase) {
+    compute::JobObservation o;
+    o.phase = phase;
+    if (phase == compute::JobPhase::kSucceeded) o.exit_code = 0;
+    return o;
+  }
+  // Returns once the scheduler has observed twice more: the second call starts after the pass
+  // that handled the first one (passes do not overlap), so that answer has been acted on.
+  void WaitForTwoMoreObservations() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const int64_t target = observed_ + 2;
+    ASSERT_TRUE(cv_.wait_for(lock, kLongWait, [&] { return observed_ >= target; }));
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t observed_ = 0;
+  Result<compute::JobObservation> answer_ = Phase(compute::JobPhase::kRunning);
 };
 
 TEST_F(JobServiceTest, RunsCodeWithInputsAndStoresOutputsAndLogs) {
@@ -248,6 +294,92 @@ TEST_F(JobServiceTest, QueuedAndRunningJobsSurviveARestart) {
   EXPECT_EQ(Finished(id).state, JobState::kCancelled);
   Job second = Finished(queued->record.job_id);
   EXPECT_EQ(second.state, JobState::kSucceeded) << second.record.message;
+}
+
+}  // namespace
+}  // namespace cairn::jobs
+
+namespace cairn::jobs {
+namespace {
+
+TEST_F(JobServiceTest, UnreachableExecutorKeepsTheJobRunningUntilTheGracePeriodEnds) {
+  ScriptedExecutor slurm;
+  extra_executors_ = {{"slurm", &slurm}};
+  service_.reset();
+  StartService();  // default grace: 10 minutes of the (fake) clock
+  auto submitted = Submit("name: far\ncommand: train\ncompute: slurm\n");
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  const std::string id = submitted->record.job_id;
+  ASSERT_TRUE(service_->WaitForState(id, {JobState::kRunning}, kLongWait).ok());
+
+  // The controller stops answering: the job stays running and says why.
+  slurm.Answer(Unavailable("slurm unreachable: `scontrol -o show job 4242` failed: "
+                           "Unable to contact slurm controller"));
+  slurm.WaitForTwoMoreObservations();
+  auto job = service_->Get(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_NE(job->record.message.find("slurm unreachable"), std::string::npos)
+      << job->record.message;
+  EXPECT_NE(job->record.message.find("retrying"), std::string::npos) << job->record.message;
+
+  // Nine minutes later it is still running; then the controller answers again.
+  clock_.Advance(9 * 60 * 1000);
+  slurm.WaitForTwoMoreObservations();
+  EXPECT_EQ(service_->Get(id)->state, JobState::kRunning);
+  slurm.Answer(ScriptedExecutor::Phase(compute::JobPhase::kRunning));
+  slurm.WaitForTwoMoreObservations();
+  job = service_->Get(id);
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_EQ(job->record.message, "");
+
+  // A new outage starts a new grace period: 9 minutes are not enough, past 10 the job is lost.
+  slurm.Answer(Unavailable("slurm unreachable: connection refused"));
+  slurm.WaitForTwoMoreObservations();
+  clock_.Advance(9 * 60 * 1000);
+  slurm.WaitForTwoMoreObservations();
+  EXPECT_EQ(service_->Get(id)->state, JobState::kRunning);
+  clock_.Advance(60 * 1000);
+  Job lost = Finished(id);
+  EXPECT_EQ(lost.state, JobState::kLost);
+  EXPECT_NE(lost.record.message.find("slurm unreachable: connection refused"), std::string::npos)
+      << lost.record.message;
+  EXPECT_NE(lost.record.message.find("lost"), std::string::npos) << lost.record.message;
+  auto run = tracking_->GetRun(lost.record.run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->info.status, store::RunStatus::kFailed);
+}
+
+TEST_F(JobServiceTest, OtherObserveErrorsLoseTheJobAtOnce) {
+  ScriptedExecutor slurm;
+  extra_executors_ = {{"slurm", &slurm}};
+  service_.reset();
+  StartService();
+  auto submitted = Submit("command: train\ncompute: slurm\n");
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  ASSERT_TRUE(
+      service_->WaitForState(submitted->record.job_id, {JobState::kRunning}, kLongWait).ok());
+  slurm.Answer(InvalidArgument("'4242' is not a Slurm job id"));
+  Job lost = Finished(submitted->record.job_id);
+  EXPECT_EQ(lost.state, JobState::kLost);
+  EXPECT_EQ(lost.record.message, "cannot observe the job: '4242' is not a Slurm job id");
+}
+
+TEST_F(JobServiceTest, AJobThatEndsWhileUnreachableFinishesWhenSeenAgain) {
+  ScriptedExecutor slurm;
+  extra_executors_ = {{"slurm", &slurm}};
+  service_.reset();
+  StartService();
+  auto submitted = Submit("command: train\ncompute: slurm\n");
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  const std::string id = submitted->record.job_id;
+  ASSERT_TRUE(service_->WaitForState(id, {JobState::kRunning}, kLongWait).ok());
+  slurm.Answer(Unavailable("slurm unreachable: timeout"));
+  slurm.WaitForTwoMoreObservations();
+  slurm.Answer(ScriptedExecutor::Phase(compute::JobPhase::kSucceeded));
+  Job done = Finished(id);
+  EXPECT_EQ(done.state, JobState::kSucceeded);
+  EXPECT_EQ(done.record.message, "");
 }
 
 }  // namespace

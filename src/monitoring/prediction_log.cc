@@ -28,6 +28,9 @@ constexpr size_t kOutChunk = 64 * 1024;
 // Records wait this long for more to arrive before the writer drains the queue again, so a busy
 // endpoint's records are compressed in batches and producers rarely have to wake the writer.
 constexpr auto kBatchDelay = std::chrono::milliseconds(20);
+// Pending buffers the writer hands back for reuse: a few, and none past this size.
+constexpr size_t kMaxSpareBuffers = 8;
+constexpr size_t kMaxSpareBytes = 4u << 20;
 constexpr std::string_view kOpenSuffix = ".open.jsonl.gz";
 constexpr std::string_view kClosedSuffix = ".jsonl.gz";
 
@@ -450,8 +453,6 @@ bool PredictionLog::Append(const PredictionEntry& entry) {
   line.clear();
   size_t inputs_at = std::string::npos;
   AppendJsonLine(line, entry, &inputs_at);
-  const std::string_view head =
-      inputs_at == std::string::npos ? std::string_view() : ColumnsHead(entry.inputs);
   std::unique_lock lock(mu_);
   auto it = pending_.find(entry.endpoint);
   if (stopping_ || queued_bytes_ + line.size() > options_.max_queue_bytes) {
@@ -462,17 +463,34 @@ bool PredictionLog::Append(const PredictionEntry& entry) {
     stats->second.dropped++;
     return false;
   }
-  if (it == pending_.end()) it = pending_.emplace(std::string(entry.endpoint), Pending{}).first;
+  if (it == pending_.end()) {
+    // A buffer the writer handed back: its capacity stays, so a batch's bytes are not copied
+    // again on each doubling (nor mapped and unmapped per batch).
+    Pending fresh;
+    if (!spare_lines_.empty()) {
+      fresh.lines = std::move(spare_lines_.back());
+      spare_lines_.pop_back();
+    }
+    it = pending_.emplace(std::string(entry.endpoint), std::move(fresh)).first;
+  }
   Pending& p = it->second;
-  if (!head.empty() && head == p.columns) {
+  // Inputs that start with the batch's previous `{"columns":[…],` head followed by `"data":`
+  // have exactly those columns (ColumnsHead would find the same head: `],"data":` cannot overlap
+  // itself), so one prefix compare decides, with no search.
+  const bool verbatim = inputs_at != std::string::npos;
+  if (verbatim && !p.columns.empty() && entry.inputs.starts_with(p.columns) &&
+      entry.inputs.substr(p.columns.size()).starts_with("\"data\":")) {
     // The same columns as the batch's previous record: {"data": …} only. Every batch starts
     // with them in full, and a batch never spans segments, so each segment reads alone.
     p.lines.append(line, 0, inputs_at);
     p.lines += '{';
-    p.lines.append(line, inputs_at + head.size());
+    p.lines.append(line, inputs_at + p.columns.size());
   } else {
     p.lines += line;
-    if (!head.empty()) p.columns.assign(head);
+    if (verbatim) {
+      const std::string_view head = ColumnsHead(entry.inputs);
+      if (!head.empty()) p.columns.assign(head);
+    }
   }
   p.records++;
   p.first_time = std::min(p.first_time, entry.time);
@@ -515,8 +533,10 @@ void PredictionLog::WriterLoop() {
         wake_writer_.wait(lock, [&] { return !pending_.empty() || stopping_ || flush_wanted_; });
         writer_idle_ = false;
       }
-    } else if (!stopping_ && !flush_wanted_) {
-      // Let a batch gather (producers do not notify a writer that is not idle).
+    }
+    if (!pending_.empty() && !stopping_ && !flush_wanted_) {
+      // Let a batch gather, also after the first record woke an idle writer (producers do not
+      // notify a writer that is not idle): one wake-up and one compression call per batch.
       wake_writer_.wait_for(lock, kBatchDelay, [&] { return stopping_ || flush_wanted_; });
     }
     batch.swap(pending_);
@@ -528,8 +548,11 @@ void PredictionLog::WriterLoop() {
     lock.unlock();
 
     std::map<std::string, int64_t> written;
-    for (const auto& [endpoint, pending] : batch) {
+    std::vector<std::string> recycled;
+    for (auto& [endpoint, pending] : batch) {
       if (WritePending(endpoint, pending).ok()) written[endpoint] += pending.records;
+      pending.lines.clear();
+      if (pending.lines.capacity() <= kMaxSpareBytes) recycled.push_back(std::move(pending.lines));
     }
     batch.clear();
     const int64_t now_us = clock_.MonotonicMicros();
@@ -555,6 +578,9 @@ void PredictionLog::WriterLoop() {
     }
 
     lock.lock();
+    for (std::string& lines : recycled) {
+      if (spare_lines_.size() < kMaxSpareBuffers) spare_lines_.push_back(std::move(lines));
+    }
     for (const auto& [endpoint, n] : written) stats_[endpoint].written += n;
     for (const auto& [endpoint, n] : bytes) stats_[endpoint].bytes += n;
     bool all_flushed = true;

@@ -150,6 +150,7 @@ class PredictionLog {
   std::condition_variable wake_writer_;
   std::condition_variable flushed_;
   std::map<std::string, Pending, std::less<>> pending_;
+  std::vector<std::string> spare_lines_;  // emptied Pending::lines, capacity kept, for reuse
   size_t queued_bytes_ = 0;
   uint64_t appended_ = 0;      // records accepted so far
   uint64_t flushed_upto_ = 0;  // records in their files so far

@@ -409,7 +409,11 @@ class JobStep : public Step {
       std::string base_dir = ".";
       std::string source = "pipeline " + ctx.pipeline_name + " step " + ctx.step_id;
       if (ctx.Has("file")) {
-        const std::string file = ctx.Input("file");
+        std::string file = ctx.Input("file");
+        const std::filesystem::path pipeline_file(ctx.pipeline_file);
+        if (std::filesystem::path(file).is_relative() && pipeline_file.is_absolute()) {
+          file = (pipeline_file.parent_path() / file).lexically_normal().string();
+        }
         CAIRN_TRY(spec, jobs::LoadJobSpec(file));
         base_dir = std::filesystem::path(file).parent_path().string();
         if (base_dir.empty()) base_dir = ".";
@@ -443,6 +447,14 @@ class JobStep : public Step {
                        {"run_id", job->record.run_id},
                        {"status", job->state}};
     if (job->record.exit_code) out["exit_code"] = std::to_string(*job->record.exit_code);
+    // Each declared output is stored as the run's artifacts under outputs/NAME (JobService), so
+    // later steps can name it by URI; an output called `model` is also `model_uri`, like
+    // train.xgboost's, for model.compare / model.register / endpoint.deploy.
+    for (const auto& [name, output] : job->spec.outputs) {
+      const std::string uri = "runs:/" + job->record.run_id + "/outputs/" + name;
+      out["output_" + name] = uri;
+      if (name == "model") out["model_uri"] = uri;
+    }
     ctx.log("job " + job->record.job_id + " " + job->state +
             (job->record.message.empty() ? "" : ": " + job->record.message));
     if (job->state != "succeeded") {

@@ -664,6 +664,7 @@ void PipelineEngine::Launch(const store::PipelineRun& run, const Loaded& loaded,
   StepContext ctx;
   ctx.pipeline_run_id = run.run_id;
   ctx.pipeline_name = run.name;
+  ctx.pipeline_file = run.file;
   ctx.step_id = step.step_id;
   ctx.attempt = *start.attempt;
   ctx.user = run.created_by;

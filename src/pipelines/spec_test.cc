@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace cairn::pipelines {
 namespace {
 
@@ -211,13 +214,6 @@ steps:
   EXPECT_TRUE(HasError(p, 15, "d", "does not need")) << Errors(p);
 }
 
-TEST(PipelineSpecTest, JobCommandIsKnownButReportedWhenUnavailable) {
-  ParsedPipeline p = Parse("name: x\nsteps:\n  j:\n    uses: job.command\n    with: {file: a.yaml}\n");
-  StepTable table = BuiltinStepTypes();
-  if (table.Find("job.command")->unavailable.empty()) GTEST_SKIP() << "jobs service present";
-  EXPECT_TRUE(HasError(p, 4, "j", "job.command needs the jobs service")) << Errors(p);
-}
-
 TEST(PipelineSpecTest, JobCommandTakesAFileOrAnInlineSpec) {
   ParsedPipeline both = Parse(R"(name: x
 steps:
@@ -236,6 +232,44 @@ steps:
 )");
   for (const SpecError& e : inline_spec.errors) {
     EXPECT_NE(e.message.find("jobs service"), std::string::npos) << e.ToString();
+  }
+}
+
+TEST(PipelineSpecTest, JobCommandOffersItsOutputsAsRunUris) {
+  ParsedPipeline p = Parse(R"(name: x
+steps:
+  j:
+    uses: job.command
+    with: {file: train.yaml}
+  r:
+    uses: model.register
+    needs: j
+    with: {model: "${{ steps.j.outputs.model_uri }}", name: m,
+           description: "${{ steps.j.outputs.output_report }}"}
+  bad:
+    uses: model.register
+    needs: j
+    with: {model: "${{ steps.j.outputs.model }}", name: m}
+)");
+  for (const SpecError& e : p.errors) {
+    if (e.step == "bad") continue;
+    EXPECT_NE(e.message.find("jobs service"), std::string::npos) << e.ToString();
+  }
+  EXPECT_TRUE(HasError(p, 14, "bad", "has no output 'model'")) << Errors(p);
+}
+
+TEST(PipelineSpecTest, TheShippedExamplesAreValid) {
+  StepTable table = BuiltinStepTypes();
+  if (!table.Find("job.command")->unavailable.empty()) GTEST_SKIP() << "no jobs service";
+  for (const char* name : {"churn_release.yaml", "churn_release_slurm.yaml"}) {
+    const std::string path = std::string(CAIRN_SOURCE_DIR) + "/examples/" + name;
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    std::stringstream text;
+    text << in.rdbuf();
+    ParsedPipeline p = ParsePipeline(text.str(), path, table);
+    EXPECT_TRUE(p.errors.empty()) << Errors(p);
+    EXPECT_EQ(p.spec.steps.size(), 6u) << path;
   }
 }
 

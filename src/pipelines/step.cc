@@ -164,7 +164,7 @@ StepTable BuiltinStepTypes() {
                return errors;
              }));
   StepType job = Type("job.command", {{"file"}, {"spec"}, {"compute"}, {"params"}},
-                      {"run_id", "status", "job_id", "exit_code"},
+                      {"run_id", "status", "job_id", "exit_code", "model_uri", "output_*"},
                       [](const nlohmann::json& with) {
                         std::vector<std::string> errors;
                         if (with.contains("file") == with.contains("spec")) {

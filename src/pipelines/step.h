@@ -24,6 +24,9 @@ using StepOutputs = std::map<std::string, std::string>;
 struct StepContext {
   std::string pipeline_run_id;
   std::string pipeline_name;
+  // The pipeline file as the client named it (`cairn pipelines run` sends it absolute); files a
+  // step names with a relative path are found beside it.
+  std::string pipeline_file;
   std::string step_id;
   int64_t attempt = 1;          // 2, 3, … when rerun after a server restart
   std::string user;             // who started the run

@@ -99,6 +99,13 @@ class XgboostScoringModel final : public ScoringModel {
         model_(std::move(model)),
         schema_(std::move(schema)),
         input_types_(std::move(input_types)) {
+    // The captured inputs' head is the same for every request: escaped once, here.
+    inputs_head_ = "{\"columns\":[";
+    for (size_t c = 0; c < schema_.size(); ++c) {
+      if (c > 0) inputs_head_ += ',';
+      AppendJsonString(inputs_head_, schema_.columns()[c].name);
+    }
+    inputs_head_ += "],\"data\":[";
     const auto& target = model_.preprocessing().target;
     for (const std::string& label : model_.classes()) {
       std::string json;
@@ -253,7 +260,7 @@ class XgboostScoringModel final : public ScoringModel {
                           predict == PredictKind::kLabels);
       }
     }
-    if (options.capture) outcome.inputs_json = InputsJson(input);
+    if (options.capture) AppendInputsJson(outcome.inputs_json, input);
     outcome.response = http::JsonResponse(200, std::move(body));
     return outcome;
   }
@@ -304,14 +311,11 @@ class XgboostScoringModel final : public ScoringModel {
   }
 
   // The request's rows as MLflow's dataframe_split, in the model's column order.
-  std::string InputsJson(const ScoringInput& input) const {
-    std::string out = "{\"columns\":[";
-    for (size_t c = 0; c < schema_.size(); ++c) {
-      if (c > 0) out += ',';
-      AppendJsonString(out, schema_.columns()[c].name);
-    }
-    out += "],\"data\":[";
+  void AppendInputsJson(std::string& out, const ScoringInput& input) const {
     const size_t cols = schema_.size();
+    out.reserve(out.size() + inputs_head_.size() + 4 +
+                static_cast<size_t>(input.rows) * (2 + cols * 8));
+    out += inputs_head_;
     for (int64_t r = 0; r < input.rows; ++r) {
       out += r > 0 ? ",[" : "[";
       for (size_t c = 0; c < cols; ++c) {
@@ -321,7 +325,6 @@ class XgboostScoringModel final : public ScoringModel {
       out += ']';
     }
     out += "]}";
-    return out;
   }
 
   std::string path_;
@@ -330,6 +333,7 @@ class XgboostScoringModel final : public ScoringModel {
   std::vector<std::string> input_types_;  // v2 datatype per column
   std::vector<std::string> label_json_;   // per class: the label as a JSON value
   std::string label_datatype_ = "BYTES";
+  std::string inputs_head_;  // `{"columns":[…],"data":[` of captured inputs
 };
 
 }  // namespace
