@@ -2,7 +2,8 @@
 //
 // A 100-tree, depth-6 model trained on telco_churn is deployed behind a workspace endpoint
 // (EndpointService with the real scoring model, SQLite store and prediction log in a temporary
-// directory). T threads send single-row MLflow requests through the endpoint's scoring route
+// directory). T threads send single-row MLflow requests (each a different customer's row of
+// telco_churn, 4000 of them in turn) through the endpoint's scoring route
 // (Router::Dispatch: no sockets, so the log's share is not hidden behind HTTP costs) for S
 // seconds, interleaved with the endpoint's sample rate at 0 (nothing logged), 1 (every request's
 // inputs and outputs captured and logged) and 0.1. Each run also takes the process's CPU time
@@ -31,6 +32,7 @@
 #include "data/csv_reader.h"
 #include "endpoints/endpoint_service.h"
 #include "ml/model_dir.h"
+#include "ml/tabular.h"
 #include "ml/trainer.h"
 #include "store/sqlite/sqlite_metadata_store.h"
 
@@ -121,11 +123,15 @@ int main(int argc, char** argv) {
   ml::ModelFiles files = Check(ml::RenderModelDirectory(trained, info), "model directory");
   const std::string model_dir = (dir / "model").string();
   Check(ml::WriteModelFiles(model_dir, files), "writing the model");
-  const nlohmann::json example = nlohmann::json::parse(files.at("input_example.json"));
-  const std::string body =
-      nlohmann::json{
-          {"dataframe_split", {{"columns", example["columns"]}, {"data", {example["data"][0]}}}}}
-          .dump();
+  // Distinct single-row requests, one per customer (raw values, as the input example has them):
+  // one repeated row would compress to almost nothing and hide what logging real traffic costs.
+  std::vector<std::string> bodies;
+  for (int64_t row = 0; row < std::min<int64_t>(table.rows, 4000); ++row) {
+    const int64_t rows[] = {row};
+    bodies.push_back(
+        nlohmann::json{{"dataframe_split", ml::InputExampleJson(trained.preprocessing, table, rows)}}
+            .dump());
+  }
 
   {  // The endpoint (destroyed before its directory is removed).
     const Clock& clock = SystemClock::Instance();
@@ -161,15 +167,16 @@ int main(int argc, char** argv) {
       const double cpu_start = cpu_seconds();
       const auto start = std::chrono::steady_clock::now();
       for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
+        workers.emplace_back([&, t] {
           int64_t n = 0;
+          size_t next = size_t(t) * bodies.size() / size_t(threads);
           while (!stop.load(std::memory_order_relaxed)) {
             http::HttpRequest req;
             req.method = "POST";
             req.path = "/endpoints/bench/invocations";
             req.target = req.path;
             req.headers = {{"content-type", "application/json"}};
-            req.body = body;
+            req.body = bodies[next++ % bodies.size()];
             if (router.Dispatch(req).status != 200) failed++;
             ++n;
           }

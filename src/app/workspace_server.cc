@@ -12,7 +12,9 @@
 #include "api/mlflow/mlflow_routes.h"
 #include "api/v1/endpoint_routes.h"
 #include "api/v1/job_routes.h"
+#include "api/v1/monitor_routes.h"
 #include "api/v1/pipeline_routes.h"
+#include "api/v1/trigger_routes.h"
 #include "api/v1/v1_routes.h"
 #include "blob/local_blob_store.h"
 #include "compute/local_executor.h"
@@ -21,13 +23,18 @@
 #include "endpoints/endpoint_service.h"
 #include "http/server.h"
 #include "jobs/job_service.h"
+#include "monitoring/monitor_service.h"
 #include "monitoring/prediction_log.h"
+#include "monitoring/workspace_sources.h"
 #include "pipelines/builtin_steps.h"
 #include "pipelines/engine.h"
 #include "registry/registry_service.h"
 #include "store/sqlite/sqlite_metadata_store.h"
 #include "tracking/artifact_service.h"
 #include "tracking/tracking_service.h"
+#include "triggers/trigger_service.h"
+#include "triggers/monitor_signals.h"
+#include "triggers/workspace_signals.h"
 
 namespace cairn::app {
 
@@ -117,6 +124,10 @@ int RunServer(const ServerConfig& config) {
   for (const std::string& problem : *endpoint_problems) {
     std::fprintf(stderr, "warning: %s\n", problem.c_str());
   }
+  // Monitoring: drift reports against the training data's profile, feedback, live metrics.
+  monitoring::WorkspaceEndpointCatalog monitor_endpoints(endpoints, models);
+  monitoring::DatasetBaselines monitor_baselines(datasets);
+  monitoring::MonitorService monitor(**metadata, monitor_endpoints, monitor_baselines, clock);
 
   http::Router router;
   http::HttpMetrics metrics;
@@ -131,6 +142,8 @@ int RunServer(const ServerConfig& config) {
   api::v1::RegisterEndpointScoringRoutes(router, endpoints);
   api::v1::RegisterJobRoutes(router, job_service);
   metrics.AddCollector([&endpoints] { return endpoints.RenderMetrics(); });
+  api::v1::RegisterMonitorRoutes(router, monitor);
+  metrics.AddCollector([&monitor] { return monitor.RenderMetrics(); });
   // Pipelines: the steps reach the workspace through the client library at this server's own
   // URL, known once it listens (set below, before the engine starts).
   pipelines::StepServices step_services;
@@ -141,6 +154,18 @@ int RunServer(const ServerConfig& config) {
   pipelines::PipelineEngine pipeline_engine(step_table, **metadata, clock,
                                             pipeline_recorder.get());
   api::v1::RegisterPipelineRoutes(router, pipeline_engine, **metadata);
+  // Retraining triggers of stored pipelines, evaluated every --trigger-interval.
+  // Drift and metric triggers read the monitor; every new report pokes the trigger service.
+  triggers::MonitorSignals monitor_signals(monitor);
+  triggers::WorkspaceSignals trigger_signals(datasets, &monitor_signals);
+  triggers::TriggerServiceOptions trigger_options;
+  trigger_options.tick_ms = config.trigger_interval_ms;
+  triggers::TriggerService trigger_service(**metadata, pipeline_engine, step_table,
+                                           trigger_signals, clock, trigger_options);
+  api::v1::RegisterTriggerRoutes(router, trigger_service);
+  monitor.AddReportListener([&trigger_service](const monitoring::MonitorReport&) {
+    trigger_service.Poke();
+  });
   AddOperationalRoutes(router, metrics);
 
   http::ServerOptions options;
@@ -163,6 +188,7 @@ int RunServer(const ServerConfig& config) {
     server.Wait();
     return Fail("pipelines: " + resumed.message());
   }
+  trigger_service.Start();
 
   // Jobs: takes up what a previous process left queued or running, then schedules. Jobs reach
   // this server at its own URL.
@@ -171,6 +197,10 @@ int RunServer(const ServerConfig& config) {
     server.Wait();
     return Fail("jobs: " + jobs_started.message());
   }
+
+  // Scheduled drift reports (each endpoint's monitor interval). Stopped before the trigger
+  // service it pokes.
+  monitor.Start();
 
   std::fprintf(stderr, "cairn %s: workspace %s listening on http://%s:%u\n", CAIRN_VERSION,
                fs::absolute(config.data_dir).c_str(), config.host.c_str(), server.port());
@@ -184,6 +214,8 @@ int RunServer(const ServerConfig& config) {
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "cairn: %s received, draining requests in flight\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  monitor.Stop();
+  trigger_service.Stop();
   // Steps in flight are cut short and stay "running": the next start reruns them.
   pipeline_engine.Stop();
   // Running jobs keep running; the next start re-attaches them.

@@ -21,6 +21,7 @@ struct ServerConfig {
   std::string slurm_conf;
   std::string slurm_partition;
   std::string port_file;  // when set, the bound port is written here once listening (tests)
+  int64_t trigger_interval_ms = 30'000;  // how often retraining triggers are evaluated
 };
 
 // Serves until a termination signal; returns the process exit code.

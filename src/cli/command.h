@@ -81,6 +81,8 @@ void AddEndpointsCommands(CLI::App& app, GlobalOptions& options);  // endpoints.
 void AddBatchScoreCommand(CLI::App& app, GlobalOptions& options);  // batch_score.cc
 void AddJobsCommands(CLI::App& app, GlobalOptions& options);       // jobs.cc
 void AddPipelinesCommands(CLI::App& app, GlobalOptions& options);  // pipelines.cc
+void AddTriggersCommands(CLI::App& app, GlobalOptions& options);   // triggers.cc
+void AddMonitorCommands(CLI::App& app, GlobalOptions& options);    // monitor.cc
 void AddServerCommand(CLI::App& app, GlobalOptions& options);
 void AddServeCommand(CLI::App& app, GlobalOptions& options);       // serve.cc
 void AddExperimentsCommands(CLI::App& app, GlobalOptions& options);

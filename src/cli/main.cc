@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   AddEndpointsCommands(app, options);
   AddJobsCommands(app, options);
   AddPipelinesCommands(app, options);
+  AddTriggersCommands(app, options);
+  AddMonitorCommands(app, options);
 
   try {
     app.parse(argc, argv);

@@ -1,4 +1,5 @@
 // cairn pipelines validate | run | list | show | logs | cancel | approve | reject
+//                 | create | definitions | delete (stored pipelines, their triggers: triggers.cc)
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
@@ -11,11 +12,17 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "client/pipeline_client.h"
+#include "client/trigger_client.h"
 #include "core/clock.h"
 #include "pipelines/spec.h"
 #include "pipelines/step.h"
 
 namespace cairn::cli {
+
+// triggers.cc
+nlohmann::json TriggerJson(const store::TriggerRecord& t);
+std::string RenderTriggerTable(const std::vector<store::TriggerRecord>& list);
+
 namespace {
 
 using client::Json;
@@ -175,7 +182,32 @@ struct RunOptions {
   bool wait = false;
 };
 
+Status FollowRun(Session& s, const PipelineOptions& p, const RunOptions& o, PipelineRun run);
+
+// A stored pipeline's name, not a file: no such file, and nothing that looks like a path.
+bool IsStoredName(const std::string& arg) {
+  std::error_code ec;
+  if (std::filesystem::exists(arg, ec)) return false;
+  if (arg.find('/') != std::string::npos) return false;
+  const std::string ext = std::filesystem::path(arg).extension().string();
+  return ext != ".yaml" && ext != ".yml";
+}
+
 Status RunPipeline(Session& s, const PipelineOptions& p, const RunOptions& o) {
+  std::map<std::string, std::string> params;
+  for (const std::string& pair : o.params) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgument("--param '" + pair + "': expected KEY=VALUE");
+    }
+    params[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  if (IsStoredName(o.file)) {
+    CAIRN_TRY(auto triggers, client::TriggerClient::Connect(s.tracking_uri(),
+                                                            client::ResolveUser(p.user)));
+    CAIRN_TRY(PipelineRun run, triggers->RunDefinition(o.file, params));
+    return FollowRun(s, p, o, run);
+  }
   CAIRN_TRY(std::string yaml, ReadFile(o.file));
   client::StartPipelineRequest req;
   req.yaml = std::move(yaml);
@@ -183,15 +215,15 @@ Status RunPipeline(Session& s, const PipelineOptions& p, const RunOptions& o) {
   std::error_code absolute_error;
   const std::filesystem::path absolute = std::filesystem::absolute(o.file, absolute_error);
   req.file = absolute_error ? o.file : absolute.lexically_normal().string();
-  for (const std::string& pair : o.params) {
-    const size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidArgument("--param '" + pair + "': expected KEY=VALUE");
-    }
-    req.params[pair.substr(0, eq)] = pair.substr(eq + 1);
-  }
+  req.params = params;
   CAIRN_TRY(auto client, Connect(s, p));
   CAIRN_TRY(PipelineRun run, client->Start(req));
+  return FollowRun(s, p, o, run);
+}
+
+// Prints the started run, or (--wait) follows it until it ends.
+Status FollowRun(Session& s, const PipelineOptions& p, const RunOptions& o, PipelineRun run) {
+  CAIRN_TRY(auto client, Connect(s, p));
   if (!o.wait) {
     if (s.json()) {
       s.out() << RenderJson(RunJson(run, false));
@@ -340,6 +372,76 @@ Status Decide(Session& s, const PipelineOptions& p, const DecideOptions& o, bool
   return Status();
 }
 
+// --- stored pipelines: create, definitions, delete -------------------------------------------
+
+Status Create(Session& s, const PipelineOptions& p, const std::string& file) {
+  CAIRN_TRY(std::string yaml, ReadFile(file));
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+  CAIRN_TRY(auto client, client::TriggerClient::Connect(s.tracking_uri(),
+                                                        client::ResolveUser(p.user)));
+  CAIRN_TRY(auto stored, client->CreateDefinition(
+                             yaml, ec ? file : absolute.lexically_normal().string()));
+  const store::PipelineDefinition& d = stored.definition;
+  if (s.json()) {
+    Json triggers = Json::array();
+    for (const auto& t : stored.triggers) triggers.push_back(TriggerJson(t));
+    s.out() << RenderJson({{"name", d.name},
+                           {"revision", d.revision},
+                           {"file", d.file},
+                           {"created_by", d.created_by},
+                           {"last_update_time", d.last_update_time},
+                           {"triggers", triggers}});
+    return Status();
+  }
+  s.out() << "stored pipeline '" << d.name << "' revision " << d.revision << " with "
+          << stored.triggers.size() << (stored.triggers.size() == 1 ? " trigger" : " triggers")
+          << "\n";
+  if (!stored.triggers.empty()) s.out() << RenderTriggerTable(stored.triggers);
+  s.out() << "run it with: cairn pipelines run " << d.name << "\n";
+  return Status();
+}
+
+Status Definitions(Session& s, const PipelineOptions& p) {
+  CAIRN_TRY(auto client, client::TriggerClient::Connect(s.tracking_uri(),
+                                                        client::ResolveUser(p.user)));
+  CAIRN_TRY(auto defs, client->ListDefinitions());
+  if (s.json()) {
+    Json out = Json::array();
+    for (const auto& d : defs) {
+      out.push_back({{"name", d.name},
+                     {"revision", d.revision},
+                     {"file", d.file},
+                     {"created_by", d.created_by},
+                     {"trigger_count", d.trigger_count},
+                     {"creation_time", d.creation_time},
+                     {"last_update_time", d.last_update_time}});
+    }
+    s.out() << RenderJson({{"definitions", out}});
+    return Status();
+  }
+  Table table({"PIPELINE", "REVISION", "TRIGGERS", "UPDATED", "BY", "FILE"});
+  for (const auto& d : defs) {
+    table.AddRow({d.name, std::to_string(d.revision), std::to_string(d.trigger_count),
+                  FormatTimestamp(d.last_update_time), d.created_by, d.file});
+  }
+  s.out() << table.Render();
+  if (defs.empty()) s.out() << "(no stored pipelines; store one with: cairn pipelines create FILE)\n";
+  return Status();
+}
+
+Status Delete(Session& s, const PipelineOptions& p, const std::string& name) {
+  CAIRN_TRY(auto client, client::TriggerClient::Connect(s.tracking_uri(),
+                                                        client::ResolveUser(p.user)));
+  CAIRN_RETURN_IF_ERROR(client->DeleteDefinition(name));
+  if (s.json()) {
+    s.out() << RenderJson({{"name", name}, {"deleted", true}});
+  } else {
+    s.out() << "deleted pipeline '" << name << "' and its triggers\n";
+  }
+  return Status();
+}
+
 }  // namespace
 
 void AddPipelinesCommands(CLI::App& app, GlobalOptions& g) {
@@ -361,12 +463,31 @@ void AddPipelinesCommands(CLI::App& app, GlobalOptions& g) {
   });
 
   auto run = std::make_shared<RunOptions>();
-  CLI::App* r = noun->add_subcommand("run", "Start a run of a pipeline file on the server");
-  r->add_option("file", run->file, "Pipeline YAML file")->required();
+  CLI::App* r = noun->add_subcommand("run", "Start a run of a pipeline file or a stored pipeline");
+  r->add_option("pipeline", run->file,
+                "Pipeline YAML file, or the name of a stored pipeline (cairn pipelines create)")
+      ->required();
   r->add_option("--param", run->params, "KEY=VALUE for a declared parameter (repeatable)");
   r->add_flag("--wait", run->wait, "Follow the run until it ends; exit 1 unless it succeeded");
   r->callback([&g, p, run] {
     SetCommand(g, [p, run](Session& s) { return RunPipeline(s, *p, *run); });
+  });
+
+  auto create = std::make_shared<std::string>();
+  CLI::App* cr = noun->add_subcommand(
+      "create", "Store a pipeline file on the server under its name (again: a new revision); "
+                "its triggers start watching");
+  cr->add_option("file", *create, "Pipeline YAML file")->required();
+  cr->callback([&g, p, create] {
+    SetCommand(g, [p, create](Session& s) { return Create(s, *p, *create); });
+  });
+  CLI::App* defs = noun->add_subcommand("definitions", "List the stored pipelines");
+  defs->callback([&g, p] { SetCommand(g, [p](Session& s) { return Definitions(s, *p); }); });
+  auto del = std::make_shared<std::string>();
+  CLI::App* dl = noun->add_subcommand("delete", "Delete a stored pipeline and its triggers");
+  dl->add_option("name", *del, "Stored pipeline name")->required();
+  dl->callback([&g, p, del] {
+    SetCommand(g, [p, del](Session& s) { return Delete(s, *p, *del); });
   });
 
   auto list = std::make_shared<ListOptions>();

@@ -3,6 +3,7 @@
 
 #include "app/workspace_server.h"
 #include "cli/command.h"
+#include "triggers/trigger_spec.h"
 
 namespace cairn::cli {
 
@@ -33,9 +34,20 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   s->add_flag("--no-access-log", *no_access_log, "Do not log each request");
-  s->callback([&g, config, no_access_log] {
-    g.action = [config, no_access_log] {
+  auto trigger_interval = std::make_shared<std::string>("30s");
+  s->add_option("--trigger-interval", *trigger_interval,
+                "How often retraining triggers are evaluated (e.g. 30s, 1m, 500ms)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            auto ms = triggers::ParseDuration(v);
+            return ms.ok() && *ms > 0 ? "" : "expected a duration such as 30s, 1m or 500ms";
+          },
+          "DURATION"))
+      ->capture_default_str();
+  s->callback([&g, config, no_access_log, trigger_interval] {
+    g.action = [config, no_access_log, trigger_interval] {
       config->access_log = !*no_access_log;
+      config->trigger_interval_ms = *triggers::ParseDuration(*trigger_interval);
       return app::RunServer(*config);
     };
   });

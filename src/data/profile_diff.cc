@@ -13,7 +13,6 @@ namespace cairn::data {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kPsiFloor = 1e-4;
 // Below this a PSI is sketch noise: two samples of one distribution score ~1e-6 to 1e-5.
 constexpr double kPsiNoise = 1e-4;
 
@@ -33,38 +32,12 @@ bool OutsideRatio(double from, double to, double r) {
   return q > r || q < 1 / r;
 }
 
-double Psi(const std::vector<double>& p, const std::vector<double>& q) {
-  double psi = 0;
-  for (size_t i = 0; i < p.size(); ++i) {
-    double a = std::max(p[i], kPsiFloor);
-    double b = std::max(q[i], kPsiFloor);
-    psi += (b - a) * std::log(b / a);
-  }
-  return psi;
-}
-
-// Shares of each side in from's decile bins: (-inf, e1), [e1, e2), …, [ek, inf).
+// Shares of each side in from's decile bins.
 std::optional<double> NumericPsi(const ColumnProfile& from, const ColumnProfile& to) {
   if (from.quantile_sketch.empty() || to.quantile_sketch.empty()) return std::nullopt;
-  static constexpr std::array<double, 9> kDeciles = {0.1, 0.2, 0.3, 0.4, 0.5,
-                                                     0.6, 0.7, 0.8, 0.9};
-  std::vector<double> edges = from.quantile_sketch.Quantiles(kDeciles);
-  edges.erase(std::remove_if(edges.begin(), edges.end(), [](double e) { return std::isnan(e); }),
-              edges.end());
-  std::sort(edges.begin(), edges.end());
-  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
-  auto shares = [&](const KllSketch& sketch) {
-    std::vector<double> out;
-    double below = 0;
-    for (double e : edges) {
-      double rank = sketch.Rank(e);
-      out.push_back(std::max(0.0, rank - below));
-      below = rank;
-    }
-    out.push_back(std::max(0.0, 1 - below));
-    return out;
-  };
-  return Psi(shares(from.quantile_sketch), shares(to.quantile_sketch));
+  std::vector<double> edges = PsiDecileEdges(from.quantile_sketch);
+  return PopulationStabilityIndex(PsiBinShares(from.quantile_sketch, edges),
+                                  PsiBinShares(to.quantile_sketch, edges));
 }
 
 // The count of `value` on a side, when the side's frequent values know it (0 when its counts are
@@ -95,7 +68,7 @@ std::optional<double> CategoricalPsi(const ColumnProfile& from, const ColumnProf
   }
   p.push_back(std::max(0.0, p_rest));
   q.push_back(std::max(0.0, q_rest));
-  return Psi(p, q);
+  return PopulationStabilityIndex(p, q);
 }
 
 nlohmann::json Number(double x) {
@@ -123,6 +96,53 @@ std::optional<ColumnType> TypeFrom(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+double PopulationStabilityIndex(std::span<const double> p, std::span<const double> q) {
+  double psi = 0;
+  for (size_t i = 0; i < p.size() && i < q.size(); ++i) {
+    double a = std::max(p[i], kPsiShareFloor);
+    double b = std::max(q[i], kPsiShareFloor);
+    psi += (b - a) * std::log(b / a);
+  }
+  return psi;
+}
+
+std::vector<double> PsiDecileEdges(const KllSketch& baseline) {
+  if (baseline.empty()) return {};
+  static constexpr std::array<double, 9> kDeciles = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  std::vector<double> edges = baseline.Quantiles(kDeciles);
+  std::erase_if(edges, [](double e) { return std::isnan(e); });
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  return edges;
+}
+
+std::vector<double> PsiBinShares(const KllSketch& sketch, std::span<const double> edges) {
+  std::vector<double> out;
+  double below = 0;
+  for (double e : edges) {
+    double rank = sketch.Rank(e);
+    out.push_back(std::max(0.0, rank - below));
+    below = rank;
+  }
+  out.push_back(std::max(0.0, 1 - below));
+  return out;
+}
+
+std::vector<double> PsiBinShares(std::span<const double> values, std::span<const double> edges) {
+  std::vector<double> counts(edges.size() + 1, 0.0);
+  double n = 0;
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    // The bin of v: the number of edges ≤ v ((−inf, e1) is bin 0).
+    counts[std::upper_bound(edges.begin(), edges.end(), v) - edges.begin()] += 1;
+    n += 1;
+  }
+  if (n > 0) {
+    for (double& c : counts) c /= n;
+  }
+  return counts;
+}
 
 bool StatChange::changed() const {
   if (statistic == "psi") return to >= kPsiNoise;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,22 @@ struct ProfileDiff {
 
   bool schema_changed() const { return !added.empty() || !removed.empty() || !type_changed.empty(); }
 };
+
+// The population stability index and its numeric bins, shared by DiffProfiles and drift
+// monitoring (monitoring/drift.h), so both bin and score a column the same way.
+//
+// Σ (q − p) · ln(q / p) over bins, each share floored at kPsiShareFloor so an empty bin does
+// not make it infinite. `p` (baseline) and `q` have the same size; each should sum to 1.
+inline constexpr double kPsiShareFloor = 1e-4;
+double PopulationStabilityIndex(std::span<const double> p, std::span<const double> q);
+// The baseline's decile edges: its sketch's quantiles at 0.1 … 0.9, sorted, repeated values
+// (and NaN) removed — a column with few distinct values gets fewer bins. The bins are
+// (−inf, e1), [e1, e2), …, [ek, +inf): edges.size() + 1 of them. Empty for an empty sketch.
+std::vector<double> PsiDecileEdges(const KllSketch& baseline);
+// The share of each of those bins, from a sketch's rank function (fraction < edge).
+std::vector<double> PsiBinShares(const KllSketch& sketch, std::span<const double> edges);
+// The same shares counted exactly from values (NaN ignored; all zero when there are none).
+std::vector<double> PsiBinShares(std::span<const double> values, std::span<const double> edges);
 
 // Compares `from` (the baseline) with `to`. Numeric statistics are compared when both sides are
 // numeric (integer or float), top-value shares when both are string or boolean; the PSI bins are

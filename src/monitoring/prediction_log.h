@@ -91,15 +91,16 @@ struct PredictionLogStats {
   int64_t bytes = 0;  // compressed bytes written
 };
 
-// Segment files: DIR/<endpoint>/<start ms>-<n>.open.jsonl.gz while written, renamed to
-// <start ms>-<n>-<last ms>.jsonl.gz when closed (the times let a read skip whole segments).
-// Each is one gzip stream of JSON lines ({"time", "request_id", "endpoint", "deployment",
-// "model_uri", "model_version", "latency_us", "status", "mirrored", "inputs", "outputs"}),
-// readable with zcat once closed. Inputs in the dataframe_split form whose columns repeat the
-// previous line's are written as {"data": …} alone (Read restores the columns); an open segment is
-// flushed so that a reader sees every record up to the last flush. After a crash, Open closes the
-// segments left open. Thread-safe. Endpoint names must be safe as directory names (the caller
-// validates them).
+// Segment files: DIR/<endpoint>/<start ms>-<n>.open.jsonl.zst while written, renamed to
+// <start ms>-<n>-<last ms>.jsonl.zst when closed (the times let a read skip whole segments).
+// Each is a sequence of zstd frames (level 1, checksummed) of JSON lines ({"time", "request_id",
+// "endpoint", "deployment", "model_uri", "model_version", "latency_us", "status", "mirrored",
+// "inputs", "outputs"}), readable with zstdcat once closed. Inputs in the dataframe_split form
+// whose columns repeat the previous line's are written as {"data": …} alone (Read restores the
+// columns). Every flush ends a frame, so a reader sees every record up to the last flush in whole
+// frames. Segments named .jsonl.gz (gzip, from versions before zstd) are read as well. After a
+// crash, Open closes the segments left open, of either kind, as zstd segments. Thread-safe.
+// Endpoint names must be safe as directory names (the caller validates them).
 class PredictionLog {
  public:
   static Result<std::unique_ptr<PredictionLog>> Open(PredictionLogOptions options,

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,55 @@ class PredictionLogTest : public ::testing::Test {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(dir_ / endpoint)) out.push_back(e.path());
     std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // What zstdcat does: every frame decompressed to its end, checksums checked. False when the
+  // bytes end inside a frame or are corrupt.
+  static bool ZstdCat(const fs::path& path, std::string* text, int* frames = nullptr) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    std::string_view rest = bytes;
+    if (frames != nullptr) *frames = 0;
+    while (!rest.empty()) {
+      const size_t frame = ZSTD_findFrameCompressedSize(rest.data(), rest.size());
+      if (ZSTD_isError(frame)) return false;
+      ZSTD_DCtx* d = ZSTD_createDCtx();
+      ZSTD_inBuffer input{rest.data(), frame, 0};
+      size_t rc = 1;
+      char buf[4096];
+      while (input.pos < input.size || rc != 0) {
+        ZSTD_outBuffer output{buf, sizeof(buf), 0};
+        rc = ZSTD_decompressStream(d, &output, &input);
+        if (ZSTD_isError(rc) || (output.pos == 0 && input.pos == input.size && rc != 0)) break;
+        text->append(buf, output.pos);
+      }
+      ZSTD_freeDCtx(d);
+      if (ZSTD_isError(rc) || rc != 0) return false;
+      rest.remove_prefix(frame);
+      if (frames != nullptr) ++*frames;
+    }
+    return true;
+  }
+
+  static std::string Line(int64_t time, const std::string& id) {
+    return R"({"time":)" + std::to_string(time) + R"(,"request_id":")" + id +
+           R"(","endpoint":"churn","deployment":"blue","model_uri":"m","model_version":"",)"
+           R"("latency_us":1,"status":200,"mirrored":false,"inputs":null,"outputs":[1]})"
+           "\n";
+  }
+
+  static std::string Gzip(std::string lines, int flush) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(1 << 16, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(lines.data());
+    z.avail_in = uInt(lines.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = uInt(out.size());
+    EXPECT_EQ(deflate(&z, flush), flush == Z_FINISH ? Z_STREAM_END : Z_OK);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
     return out;
   }
 
@@ -188,7 +238,7 @@ TEST_F(PredictionLogTest, SegmentsRotateBySizeAndPagesStitchAcrossThem) {
   EXPECT_EQ(log->Read(q).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(PredictionLogTest, ClosedSegmentsAreCompleteGzipNamedByTheirTimes) {
+TEST_F(PredictionLogTest, ClosedSegmentsAreCompleteZstdNamedByTheirTimes) {
   auto log = Open();
   ASSERT_NE(log, nullptr);
   const int64_t t0 = clock_.NowMillis();
@@ -198,20 +248,39 @@ TEST_F(PredictionLogTest, ClosedSegmentsAreCompleteGzipNamedByTheirTimes) {
   auto files = Segments("churn");
   ASSERT_EQ(files.size(), 1u);
   const std::string name = files[0].filename().string();
-  EXPECT_EQ(name, std::to_string(t0) + "-0000-" + std::to_string(t0 + 20) + ".jsonl.gz");
-  // What zcat does: read the gzip stream to its end, trailer checked.
-  gzFile gz = gzopen(files[0].c_str(), "rb");
-  ASSERT_NE(gz, nullptr);
+  EXPECT_EQ(name, std::to_string(t0) + "-0000-" + std::to_string(t0 + 20) + ".jsonl.zst");
   std::string text;
-  char buf[4096];
-  int n = 0;
-  while ((n = gzread(gz, buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
-  EXPECT_EQ(n, 0);  // a clean end, not an error
-  EXPECT_EQ(gzclose(gz), Z_OK);
+  ASSERT_TRUE(ZstdCat(files[0], &text));
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
   auto first = nlohmann::json::parse(text.substr(0, text.find('\n')));
   EXPECT_EQ(first["request_id"], "req-0");
   EXPECT_EQ(first["outputs"], nlohmann::json::parse("[0.0]"));
+}
+
+TEST_F(PredictionLogTest, EachFlushEndsAFrameSoTheOpenSegmentHoldsWholeFrames) {
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  const int64_t t0 = clock_.NowMillis();
+  ASSERT_TRUE(log->Append(Record("churn", t0, 0)));
+  log->Flush();
+  ASSERT_TRUE(log->Append(Record("churn", t0 + 1, 1)));
+  ASSERT_TRUE(log->Append(Record("churn", t0 + 2, 2)));
+  log->Flush();
+  log->Flush();  // nothing new: no empty frame
+  auto files = Segments("churn");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_NE(files[0].string().find(".open.jsonl.zst"), std::string::npos);
+  std::string text;
+  int frames = 0;
+  ASSERT_TRUE(ZstdCat(files[0], &text, &frames));  // complete while still open
+  EXPECT_EQ(frames, 2);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
+  log.reset();  // closing adds no frame: the last flush ended it
+  files = Segments("churn");
+  ASSERT_EQ(files.size(), 1u);
+  text.clear();
+  ASSERT_TRUE(ZstdCat(files[0], &text, &frames));
+  EXPECT_EQ(frames, 2);
 }
 
 TEST_F(PredictionLogTest, SegmentsRotateByAge) {
@@ -284,37 +353,35 @@ TEST_F(PredictionLogTest, ConcurrentAppendersLoseNothing) {
 }
 
 TEST_F(PredictionLogTest, ASegmentLeftOpenByACrashIsClosedOnOpen) {
-  // What a crash leaves: a gzip stream flushed up to some record, without its trailer, and half
-  // a record after it.
+  // What a crash leaves: whole frames up to the last flush, then part of a frame (blocks the
+  // compressor had written out, ending in half a record).
   fs::create_directories(dir_ / "churn");
   const int64_t t0 = clock_.NowMillis();
-  std::string lines;
-  for (int i = 0; i < 3; ++i) {
-    lines += R"({"time":)" + std::to_string(t0 + i) + R"(,"request_id":"r)" + std::to_string(i) +
-             R"(","endpoint":"churn","deployment":"blue","model_uri":"m","model_version":"",)"
-             R"("latency_us":1,"status":200,"mirrored":false,"inputs":null,"outputs":[1]})"
-             "\n";
-  }
-  lines += R"({"time":)" + std::to_string(t0 + 3) + R"(,"request_id":"torn)";
-  z_stream z{};
-  ASSERT_EQ(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out(1 << 16, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(lines.data());
-  z.avail_in = uInt(lines.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  ASSERT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
-  out.resize(out.size() - z.avail_out);
-  deflateEnd(&z);
-  const std::string open_name = std::to_string(t0) + "-0000.open.jsonl.gz";
-  std::ofstream(dir_ / "churn" / open_name, std::ios::binary) << out;
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  auto compress = [&](std::string lines, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in{lines.data(), lines.size(), 0};
+    ZSTD_outBuffer o{out.data(), out.size(), 0};
+    EXPECT_EQ(ZSTD_compressStream2(c, &o, &in, mode), 0u);
+    return std::string(out.data(), o.pos);
+  };
+  std::string file = compress(Line(t0, "r0") + Line(t0 + 1, "r1"), ZSTD_e_end);
+  file += compress(
+      Line(t0 + 2, "r2") + R"({"time":)" + std::to_string(t0 + 3) + R"(,"request_id":"torn)",
+      ZSTD_e_flush);
+  ZSTD_freeCCtx(c);
+  const std::string open_name = std::to_string(t0) + "-0000.open.jsonl.zst";
+  std::ofstream(dir_ / "churn" / open_name, std::ios::binary) << file;
 
   auto log = Open();
   ASSERT_NE(log, nullptr);
   auto files = Segments("churn");
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].filename().string(),
-            std::to_string(t0) + "-0000-" + std::to_string(t0 + 2) + ".jsonl.gz");
+            std::to_string(t0) + "-0000-" + std::to_string(t0 + 2) + ".jsonl.zst");
+  std::string text;
+  ASSERT_TRUE(ZstdCat(files[0], &text));  // now a complete file
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
   PredictionQuery q;
   q.endpoint = "churn";
   auto records = ReadAll(*log, q);
@@ -327,6 +394,55 @@ TEST_F(PredictionLogTest, ASegmentLeftOpenByACrashIsClosedOnOpen) {
   records = ReadAll(*log, q);
   ASSERT_EQ(records.size(), 4u);
   EXPECT_EQ(records[3].request_id, "req-9");
+}
+
+TEST_F(PredictionLogTest, GzipSegmentsOfEarlierVersionsStayReadableAndRecoverable) {
+  // A workspace written before zstd: a closed gzip segment, and one a crash left open (flushed
+  // up to a record, no trailer, half a record after it).
+  fs::create_directories(dir_ / "churn");
+  const int64_t t0 = clock_.NowMillis();
+  std::ofstream(
+      dir_ / "churn" / (std::to_string(t0) + "-0000-" + std::to_string(t0 + 1) + ".jsonl.gz"),
+      std::ios::binary)
+      << Gzip(Line(t0, "old0") + Line(t0 + 1, "old1"), Z_FINISH);
+  std::ofstream(dir_ / "churn" / (std::to_string(t0 + 5) + "-0000.open.jsonl.gz"), std::ios::binary)
+      << Gzip(Line(t0 + 5, "crashed0") + R"({"time":)" + std::to_string(t0 + 6) + R"(,"req)",
+              Z_SYNC_FLUSH);
+
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  auto files = Segments("churn");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].filename().string(),
+            std::to_string(t0) + "-0000-" + std::to_string(t0 + 1) + ".jsonl.gz");
+  EXPECT_EQ(files[1].filename().string(),
+            std::to_string(t0 + 5) + "-0000-" + std::to_string(t0 + 5) + ".jsonl.zst");
+  ASSERT_TRUE(log->Append(Record("churn", t0 + 10, 1)));
+  log->Flush();
+
+  PredictionQuery q;
+  q.endpoint = "churn";
+  auto records = ReadAll(*log, q);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].request_id, "old0");
+  EXPECT_EQ(records[1].request_id, "old1");
+  EXPECT_EQ(records[2].request_id, "crashed0");
+  EXPECT_EQ(records[3].request_id, "req-1");
+  // `since` skips the old gzip segment by its name; pages stitch across both formats.
+  q.since = t0 + 5;
+  EXPECT_EQ(ReadAll(*log, q).size(), 2u);
+  q = PredictionQuery{};
+  q.endpoint = "churn";
+  q.limit = 1;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    auto page = log->Read(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& r : page->records) ids.push_back(r.request_id);
+    if (page->next_page_token.empty()) break;
+    q.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"old0", "old1", "crashed0", "req-1"}));
 }
 
 }  // namespace

@@ -264,10 +264,25 @@ class RegisterStep : public Step {
       return created.status();
     }
     std::optional<store::ModelVersion> version;
+    // A version of this model already (models:/NAME/VERSION): nothing to register, the step
+    // only moves the alias — how a pipeline promotes a version once its rollout is done.
+    const std::string own_prefix = "models:/" + name + "/";
+    if (model.rfind(own_prefix, 0) == 0) {
+      const std::string text = model.substr(own_prefix.size());
+      int64_t number = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+      if (ec != std::errc() || end != text.data() + text.size() || number < 1) {
+        return InvalidArgument("with.model: '" + model + "' does not name a version");
+      }
+      CAIRN_TRY(store::ModelVersion existing, registry->GetModelVersion(name, number));
+      version = existing;
+      ctx.log(model + " is already registered");
+    }
     client::SearchModelVersionsRequest search;
     search.filter = "name = '" + name + "'";
     CAIRN_TRY(auto versions, registry->SearchAllModelVersions(search));
     for (const store::ModelVersion& v : versions) {
+      if (version) break;
       bool same_run = false, same_step = false;
       for (const store::Tag& t : v.tags) {
         same_run = same_run || (t.key == "cairn.pipeline.run_id" && t.value == ctx.pipeline_run_id);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "pipelines/expression.h"
+#include "triggers/trigger_spec.h"
 
 namespace cairn::pipelines {
 
@@ -33,6 +34,37 @@ Json ToJson(const YAML::Node& node) {
       return node.Scalar();
     default:
       return nullptr;
+  }
+}
+
+// The lines of a `triggers` node's items and fields, by path ("triggers[0].drift.threshold").
+void TriggerLines(const YAML::Node& triggers, std::map<std::string, int>& lines) {
+  lines["triggers"] = LineOf(triggers);
+  auto item = [&](const std::string& path, const YAML::Node& key, const YAML::Node& value) {
+    if (!key.IsScalar()) return;
+    const std::string at = path + "." + key.Scalar();
+    lines[at] = LineOf(value);
+    if (value.IsMap()) {
+      for (const auto& kv : value) {
+        if (kv.first.IsScalar()) lines[at + "." + kv.first.Scalar()] = LineOf(kv.second);
+      }
+    }
+  };
+  if (triggers.IsSequence()) {
+    for (size_t i = 0; i < triggers.size(); ++i) {
+      const std::string path = "triggers[" + std::to_string(i) + "]";
+      lines[path] = LineOf(triggers[i]);
+      if (triggers[i].IsMap()) {
+        for (const auto& kv : triggers[i]) item(path, kv.first, kv.second);
+      }
+    }
+  } else if (triggers.IsMap()) {
+    size_t i = 0;
+    for (const auto& kv : triggers) {
+      const std::string path = "triggers[" + std::to_string(i++) + "]";
+      lines[path] = LineOf(kv.first);
+      item(path, kv.first, kv.second);
+    }
   }
 }
 
@@ -128,15 +160,16 @@ class Validator {
       if (!t.is_array()) {
         Error(LineOf(triggers), "", "triggers: expected a list of triggers");
       } else {
-        static const std::set<std::string> kKinds = {"schedule", "drift", "metric", "dataset"};
-        size_t i = 0;
-        for (const Json& item : t) {
-          const YAML::Node node = triggers.IsSequence() ? triggers[i] : triggers;
-          if (!item.is_object() || item.size() != 1 || !kKinds.contains(item.begin().key())) {
-            Error(LineOf(node), "",
-                  "triggers: each trigger is one of schedule, drift, metric, dataset");
+        // Each problem at the line of the field it names (or of its nearest enclosing one).
+        std::map<std::string, int> lines;
+        TriggerLines(triggers, lines);
+        for (const triggers::TriggerProblem& p : triggers::ValidateTriggers(t)) {
+          std::string path = p.path;
+          while (!lines.contains(path) && !path.empty()) {
+            const size_t cut = path.find_last_of(".[");
+            path = cut == std::string::npos ? "" : path.substr(0, cut);
           }
-          ++i;
+          Error(path.empty() ? LineOf(triggers) : lines[path], "", p.path + ": " + p.message);
         }
         spec.triggers = t;
       }

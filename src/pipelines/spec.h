@@ -30,7 +30,9 @@ struct PipelineSpec {
   std::string experiment;  // the runs' MLflow experiment; empty: "pipelines"
   // Declared parameters and their defaults; nullopt: the run must give a value.
   std::map<std::string, std::optional<std::string>> params;
-  nlohmann::json triggers = nlohmann::json::array();  // kept as written; fired in a later issue
+  // Kept as written (a list of one-key maps), validated by triggers/trigger_spec.h; the trigger
+  // service derives the stored triggers from it.
+  nlohmann::json triggers = nlohmann::json::array();
   std::vector<StepSpec> steps;  // in the file's order
 
   const StepSpec* FindStep(std::string_view id) const;

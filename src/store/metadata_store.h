@@ -15,6 +15,7 @@
 #include "store/records.h"
 #include "store/registry_query.h"
 #include "store/run_query.h"
+#include "store/trigger_records.h"
 
 namespace cairn::store {
 
@@ -235,6 +236,67 @@ class MetadataStore {
                                std::string_view text) = 0;
   // The step's whole log ("" when nothing was logged). kNotFound.
   virtual Result<std::string> GetStepLog(std::string_view run_id, std::string_view step_id) = 0;
+
+  // --- monitoring ------------------------------------------------------------------------------
+  // Per endpoint name (records.h); the store does not check that the endpoint exists.
+
+  // Creates or replaces the endpoint's monitor configuration.
+  virtual Status PutMonitorConfig(const MonitorConfigRecord& config) = 0;
+  // kNotFound "no monitor configuration for endpoint 'x'" when none was put.
+  virtual Result<MonitorConfigRecord> GetMonitorConfig(std::string_view endpoint) = 0;
+  // Endpoints with a configuration, sorted by name.
+  virtual Result<std::vector<MonitorConfigRecord>> ListMonitorConfigs() = 0;
+  // Records a report; kAlreadyExists if the id is taken.
+  virtual Status CreateMonitorReport(const MonitorReportRecord& report) = 0;
+  // kNotFound "monitor report 'id' of endpoint 'x' does not exist".
+  virtual Result<MonitorReportRecord> GetMonitorReport(std::string_view endpoint,
+                                                       std::string_view report_id) = 0;
+  // The endpoint's reports matching `query`, newest first, at most query.max_results.
+  virtual Result<std::vector<MonitorReportRecord>> ListMonitorReports(
+      const MonitorReportQuery& query) = 0;
+  // Upserts every label (by endpoint and request id; a later one replaces the earlier) in one
+  // transaction. Returns how many were written.
+  virtual Result<int64_t> PutFeedbackLabels(const std::vector<FeedbackLabel>& labels) = 0;
+  // The endpoint's labels for those of `request_ids` that have one (any order; unknown ids are
+  // skipped).
+  virtual Result<std::vector<FeedbackLabel>> GetFeedbackLabels(
+      std::string_view endpoint, const std::vector<std::string>& request_ids) = 0;
+  // How many labels the endpoint has.
+  virtual Result<int64_t> CountFeedbackLabels(std::string_view endpoint) = 0;
+  // --- end monitoring --------------------------------------------------------------------------
+
+  // --- triggers --------------------------------------------------------------------------------
+  // Stored pipeline definitions (by name) and their triggers (trigger_records.h). Errors name the
+  // entity: "pipeline 'x' does not exist", "trigger 'x/drift' does not exist".
+
+  // Stores `def.spec` as the next revision of pipeline `def.name` (1 for a new name; the first
+  // revision's creation_time is kept), updated at def.last_update_time (0: now), and replaces the
+  // pipeline's triggers with `triggers` in the same transaction (each with pipeline = def.name;
+  // the caller decides their enabled flag and state). Firings of triggers no longer present are
+  // deleted. kAlreadyExists if a trigger id belongs to another pipeline. Returns the stored
+  // definition.
+  virtual Result<PipelineDefinition> PutPipelineDefinition(
+      const PipelineDefinition& def, const std::vector<TriggerRecord>& triggers) = 0;
+  // kNotFound.
+  virtual Result<PipelineDefinition> GetPipelineDefinition(std::string_view name) = 0;
+  // Every definition (latest revision), sorted by name.
+  virtual Result<std::vector<PipelineDefinition>> ListPipelineDefinitions() = 0;
+  // Deletes the definition with its triggers and their firings. kNotFound.
+  virtual Status DeletePipelineDefinition(std::string_view name) = 0;
+  // The triggers of `pipeline` (every pipeline's when empty), by pipeline then position.
+  virtual Result<std::vector<TriggerRecord>> ListTriggers(std::string_view pipeline) = 0;
+  // kNotFound.
+  virtual Result<TriggerRecord> GetTrigger(std::string_view trigger_id) = 0;
+  // Writes the fields that are set, and last_update_time. kNotFound. Returns the trigger.
+  virtual Result<TriggerRecord> UpdateTrigger(const TriggerUpdate& update) = 0;
+  // Appends `firing` (time 0: now; firing_id assigned) and applies `update` to its trigger in one
+  // transaction. kNotFound for an unknown trigger. Returns the firing as stored.
+  virtual Result<TriggerFiring> RecordTriggerFiring(const TriggerFiring& firing,
+                                                    const TriggerUpdate& update) = 0;
+  // The trigger's firings, newest first, at most `max_results`. kNotFound for an unknown trigger.
+  virtual Result<std::vector<TriggerFiring>> ListTriggerFirings(std::string_view trigger_id,
+                                                                int64_t max_results) = 0;
+  // --- end triggers ----------------------------------------------------------------------------
 };
 
 }  // namespace cairn::store

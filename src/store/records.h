@@ -235,4 +235,50 @@ struct EndpointTraffic {
   std::vector<TrafficShare> mirror;
 };
 
+// --- monitoring (endpoint monitors: configs, drift reports, ground-truth labels) ------------
+// Keyed by endpoint name, not id: like the prediction log, monitoring data outlives a deleted
+// endpoint (for audit) and is found again by a new endpoint of the same name. The monitor
+// service owns the JSON formats; the store keeps them as given.
+
+// An endpoint's monitor configuration (JSON text).
+struct MonitorConfigRecord {
+  std::string endpoint;
+  std::string config_json;
+  int64_t last_update_time = 0;  // ms since the epoch
+  bool operator==(const MonitorConfigRecord&) const = default;
+};
+
+// One drift report of an endpoint over the window [since, until), with the figures listings
+// and triggers need outside the JSON.
+struct MonitorReportRecord {
+  std::string report_id;
+  std::string endpoint;
+  int64_t creation_time = 0;  // ms since the epoch
+  int64_t since = 0;
+  int64_t until = 0;
+  double drift_share = 0;  // share of the counted columns that drifted, in [0, 1]
+  bool dataset_drift = false;
+  std::string report_json;  // the whole report
+  bool operator==(const MonitorReportRecord&) const = default;
+};
+
+// Reports of one endpoint, newest first (creation time, then id, both descending).
+struct MonitorReportQuery {
+  std::string endpoint;
+  int64_t max_results = 100;
+  // Keyset paging: only reports strictly older than (before_time, before_id) when before_id is
+  // set — the last report of the previous page.
+  int64_t before_time = 0;
+  std::string before_id;
+};
+
+// A ground-truth label posted for a scored request (upserted by endpoint and request id).
+struct FeedbackLabel {
+  std::string endpoint;
+  std::string request_id;
+  std::string label_json;  // a number, a string, or an array (one per row of the request)
+  int64_t time = 0;        // when it was received, ms since the epoch
+  bool operator==(const FeedbackLabel&) const = default;
+};
+
 }  // namespace cairn::store

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -441,6 +442,78 @@ CREATE TABLE step_logs (
   log TEXT NOT NULL,
   PRIMARY KEY (run_key, step_id)
 ) WITHOUT ROWID;
+)sql",
+    // 7: monitoring: per endpoint name (monitoring data outlives a deleted endpoint, as the
+    // prediction log does), the monitor configuration, the drift reports with their history and
+    // the ground-truth labels posted for scored requests.
+    R"sql(
+CREATE TABLE monitor_configs (
+  endpoint TEXT PRIMARY KEY,
+  config_json TEXT NOT NULL,
+  last_update_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE monitor_reports (
+  endpoint TEXT NOT NULL,
+  report_id TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  until INTEGER NOT NULL,
+  drift_share REAL NOT NULL,
+  dataset_drift INTEGER NOT NULL,
+  report_json TEXT NOT NULL,
+  PRIMARY KEY (endpoint, report_id)
+) WITHOUT ROWID;
+CREATE INDEX monitor_reports_by_time ON monitor_reports (endpoint, creation_time, report_id);
+CREATE TABLE feedback_labels (
+  endpoint TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  label_json TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  PRIMARY KEY (endpoint, request_id)
+) WITHOUT ROWID;
+)sql",
+    // 8: triggers: stored pipeline definitions (by name, with a revision), their retraining
+    // triggers (enabled flag and the service's JSON state) and the triggers' firings.
+    R"sql(
+CREATE TABLE pipeline_definitions (
+  name TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  file TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE triggers (
+  trigger_id TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  last_fired_time INTEGER NOT NULL,
+  last_run_id TEXT NOT NULL,
+  last_reason TEXT NOT NULL,
+  held_time INTEGER NOT NULL,
+  held_reason TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX triggers_by_pipeline ON triggers (pipeline, position);
+CREATE TABLE trigger_firings (
+  firing_id INTEGER PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  pipeline TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  context TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  user TEXT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE INDEX trigger_firings_by_trigger ON trigger_firings (trigger_id, firing_id);
 )sql",
 };
 
@@ -3258,6 +3331,306 @@ Result<std::string> SqliteMetadataStore::GetStepLog(std::string_view run_id,
   return out;
 }
 
+// --- triggers ----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kDefinitionColumns =
+    "d.name, d.revision, d.spec, d.file, d.created_by, d.creation_time, d.last_update_time, "
+    "(SELECT COUNT(*) FROM triggers t WHERE t.pipeline = d.name)";
+constexpr const char* kTriggerColumns =
+    "trigger_id, pipeline, position, kind, condition, enabled, state, last_fired_time, "
+    "last_run_id, last_reason, held_time, held_reason, creation_time, last_update_time";
+constexpr const char* kFiringColumns =
+    "firing_id, trigger_id, pipeline, kind, time, reason, context, run_id, user, error";
+
+Status DefinitionNotFound(std::string_view name) {
+  return NotFound("pipeline '" + std::string(name) + "' does not exist");
+}
+
+Status TriggerNotFound(std::string_view id) {
+  return NotFound("trigger '" + std::string(id) + "' does not exist");
+}
+
+PipelineDefinition ReadDefinition(const Stmt& s) {
+  PipelineDefinition d;
+  d.name = s.Text(0);
+  d.revision = s.Int(1);
+  d.spec = s.Text(2);
+  d.file = s.Text(3);
+  d.created_by = s.Text(4);
+  d.creation_time = s.Int(5);
+  d.last_update_time = s.Int(6);
+  d.trigger_count = s.Int(7);
+  return d;
+}
+
+TriggerRecord ReadTrigger(const Stmt& s) {
+  TriggerRecord t;
+  t.trigger_id = s.Text(0);
+  t.pipeline = s.Text(1);
+  t.position = s.Int(2);
+  t.kind = s.Text(3);
+  t.condition = s.Text(4);
+  t.enabled = s.Int(5) != 0;
+  t.state = s.Text(6);
+  t.last_fired_time = s.Int(7);
+  t.last_run_id = s.Text(8);
+  t.last_reason = s.Text(9);
+  t.held_time = s.Int(10);
+  t.held_reason = s.Text(11);
+  t.creation_time = s.Int(12);
+  t.last_update_time = s.Int(13);
+  return t;
+}
+
+TriggerFiring ReadFiring(const Stmt& s) {
+  TriggerFiring f;
+  f.firing_id = s.Int(0);
+  f.trigger_id = s.Text(1);
+  f.pipeline = s.Text(2);
+  f.kind = s.Text(3);
+  f.time = s.Int(4);
+  f.reason = s.Text(5);
+  f.context = s.Text(6);
+  f.run_id = s.Text(7);
+  f.user = s.Text(8);
+  f.error = s.Text(9);
+  return f;
+}
+
+Result<std::optional<PipelineDefinition>> FindDefinition(Connection& c, std::string_view name) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDefinitionColumns +
+                              " FROM pipeline_definitions d WHERE d.name = ?"));
+  s.Bind(1, name);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return std::optional<PipelineDefinition>();
+  return std::optional<PipelineDefinition>(ReadDefinition(s));
+}
+
+Result<TriggerRecord> FindTrigger(Connection& c, std::string_view id) {
+  CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kTriggerColumns +
+                              " FROM triggers WHERE trigger_id = ?"));
+  s.Bind(1, id);
+  CAIRN_TRY(bool row, s.Step());
+  if (!row) return TriggerNotFound(id);
+  return ReadTrigger(s);
+}
+
+Status ApplyTriggerUpdate(Connection& c, const TriggerUpdate& u, int64_t now) {
+  CAIRN_TRY(TriggerRecord t, FindTrigger(c, u.trigger_id));
+  if (u.enabled) t.enabled = *u.enabled;
+  if (u.state) t.state = *u.state;
+  if (u.last_fired_time) t.last_fired_time = *u.last_fired_time;
+  if (u.last_run_id) t.last_run_id = *u.last_run_id;
+  if (u.last_reason) t.last_reason = *u.last_reason;
+  if (u.held_time) t.held_time = *u.held_time;
+  if (u.held_reason) t.held_reason = *u.held_reason;
+  CAIRN_TRY(Stmt s, c.Prepare("UPDATE triggers SET enabled = ?, state = ?, last_fired_time = ?, "
+                              "last_run_id = ?, last_reason = ?, held_time = ?, held_reason = ?, "
+                              "last_update_time = ? WHERE trigger_id = ?"));
+  s.Bind(1, int64_t{t.enabled ? 1 : 0}).Bind(2, t.state).Bind(3, t.last_fired_time)
+      .Bind(4, t.last_run_id).Bind(5, t.last_reason).Bind(6, t.held_time).Bind(7, t.held_reason)
+      .Bind(8, now).Bind(9, t.trigger_id);
+  return s.Run();
+}
+
+}  // namespace
+
+Result<PipelineDefinition> SqliteMetadataStore::PutPipelineDefinition(
+    const PipelineDefinition& def, const std::vector<TriggerRecord>& triggers) {
+  std::optional<PipelineDefinition> out;
+  Status status = Write([&](Connection& c) -> Status {
+    const int64_t now = def.last_update_time ? def.last_update_time : clock_.NowMillis();
+    CAIRN_TRY(auto previous, FindDefinition(c, def.name));
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT OR REPLACE INTO pipeline_definitions (name, revision, "
+                                  "spec, file, created_by, creation_time, last_update_time) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, def.name).Bind(2, previous ? previous->revision + 1 : int64_t{1})
+          .Bind(3, def.spec).Bind(4, def.file).Bind(5, def.created_by)
+          .Bind(6, previous ? previous->creation_time : now).Bind(7, now);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    // Triggers of this pipeline that are not in the new list go, with their firings.
+    std::set<std::string> keep;
+    for (const TriggerRecord& t : triggers) keep.insert(t.trigger_id);
+    std::vector<std::string> gone;
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT trigger_id FROM triggers WHERE pipeline = ?"));
+      s.Bind(1, def.name);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        if (!keep.contains(s.Text(0))) gone.push_back(s.Text(0));
+      }
+    }
+    for (const std::string& id : gone) {
+      for (const char* sql : {"DELETE FROM trigger_firings WHERE trigger_id = ?",
+                              "DELETE FROM triggers WHERE trigger_id = ?"}) {
+        CAIRN_TRY(Stmt s, c.Prepare(sql));
+        s.Bind(1, id);
+        CAIRN_RETURN_IF_ERROR(s.Run());
+      }
+    }
+    for (const TriggerRecord& t : triggers) {
+      int64_t created = now;
+      {
+        CAIRN_TRY(Stmt s, c.Prepare("SELECT pipeline, creation_time FROM triggers "
+                                    "WHERE trigger_id = ?"));
+        s.Bind(1, t.trigger_id);
+        CAIRN_TRY(bool row, s.Step());
+        if (row && s.Text(0) != def.name) {
+          return AlreadyExists("trigger '" + t.trigger_id + "' belongs to pipeline '" +
+                               s.Text(0) + "'");
+        }
+        if (row) created = s.Int(1);
+      }
+      CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT OR REPLACE INTO triggers (") +
+                                  kTriggerColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      s.Bind(1, t.trigger_id).Bind(2, def.name).Bind(3, t.position).Bind(4, t.kind)
+          .Bind(5, t.condition).Bind(6, int64_t{t.enabled ? 1 : 0}).Bind(7, t.state)
+          .Bind(8, t.last_fired_time).Bind(9, t.last_run_id).Bind(10, t.last_reason)
+          .Bind(11, t.held_time).Bind(12, t.held_reason).Bind(13, created).Bind(14, now);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    CAIRN_TRY(auto stored, FindDefinition(c, def.name));
+    out = std::move(*stored);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<PipelineDefinition> SqliteMetadataStore::GetPipelineDefinition(std::string_view name) {
+  std::optional<PipelineDefinition> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(out, FindDefinition(c, name));
+    if (!out) return DefinitionNotFound(name);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<PipelineDefinition>> SqliteMetadataStore::ListPipelineDefinitions() {
+  std::vector<PipelineDefinition> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kDefinitionColumns +
+                                " FROM pipeline_definitions d ORDER BY d.name"));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadDefinition(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Status SqliteMetadataStore::DeletePipelineDefinition(std::string_view name) {
+  return Write([&](Connection& c) -> Status {
+    for (const char* sql :
+         {"DELETE FROM trigger_firings WHERE trigger_id IN "
+          "(SELECT trigger_id FROM triggers WHERE pipeline = ?)",
+          "DELETE FROM triggers WHERE pipeline = ?",
+          "DELETE FROM pipeline_definitions WHERE name = ?"}) {
+      CAIRN_TRY(Stmt s, c.Prepare(sql));
+      s.Bind(1, name);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    if (c.Changes() == 0) return DefinitionNotFound(name);
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<TriggerRecord>> SqliteMetadataStore::ListTriggers(std::string_view pipeline) {
+  std::vector<TriggerRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    std::string sql = std::string("SELECT ") + kTriggerColumns + " FROM triggers";
+    if (!pipeline.empty()) sql += " WHERE pipeline = ?";
+    sql += " ORDER BY pipeline, position";
+    CAIRN_TRY(Stmt s, c.Prepare(sql));
+    if (!pipeline.empty()) s.Bind(1, pipeline);
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadTrigger(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<TriggerRecord> SqliteMetadataStore::GetTrigger(std::string_view trigger_id) {
+  std::optional<TriggerRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(out, FindTrigger(c, trigger_id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<TriggerRecord> SqliteMetadataStore::UpdateTrigger(const TriggerUpdate& update) {
+  std::optional<TriggerRecord> out;
+  Status status = Write([&](Connection& c) -> Status {
+    CAIRN_RETURN_IF_ERROR(ApplyTriggerUpdate(c, update, clock_.NowMillis()));
+    CAIRN_TRY(out, FindTrigger(c, update.trigger_id));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<TriggerFiring> SqliteMetadataStore::RecordTriggerFiring(const TriggerFiring& firing,
+                                                               const TriggerUpdate& update) {
+  std::optional<TriggerFiring> out;
+  Status status = Write([&](Connection& c) -> Status {
+    const int64_t now = clock_.NowMillis();
+    CAIRN_RETURN_IF_ERROR(FindTrigger(c, firing.trigger_id).status());
+    TriggerFiring f = firing;
+    if (f.time == 0) f.time = now;
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO trigger_firings (trigger_id, pipeline, kind, time, "
+                                "reason, context, run_id, user, error) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.Bind(1, f.trigger_id).Bind(2, f.pipeline).Bind(3, f.kind).Bind(4, f.time)
+        .Bind(5, f.reason).Bind(6, f.context).Bind(7, f.run_id).Bind(8, f.user).Bind(9, f.error);
+    CAIRN_RETURN_IF_ERROR(s.Run());
+    f.firing_id = c.LastInsertRowid();
+    TriggerUpdate u = update;
+    u.trigger_id = firing.trigger_id;
+    CAIRN_RETURN_IF_ERROR(ApplyTriggerUpdate(c, u, now));
+    out = std::move(f);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<TriggerFiring>> SqliteMetadataStore::ListTriggerFirings(
+    std::string_view trigger_id, int64_t max_results) {
+  std::vector<TriggerFiring> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_RETURN_IF_ERROR(FindTrigger(c, trigger_id).status());
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kFiringColumns +
+                                " FROM trigger_firings WHERE trigger_id = ? "
+                                "ORDER BY firing_id DESC LIMIT ?"));
+    s.Bind(1, trigger_id).Bind(2, max_results > 0 ? max_results : int64_t{100});
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadFiring(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
 // --- jobs ------------------------------------------------------------------------------------
 
 namespace {
@@ -3375,5 +3748,211 @@ Result<std::vector<JobRecord>> SqliteMetadataStore::ListJobs(const JobQuery& que
   if (!status.ok()) return status;
   return out;
 }
+
+// --- monitoring ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kMonitorReportColumns =
+    "report_id, endpoint, creation_time, since, until, drift_share, dataset_drift, report_json";
+
+MonitorReportRecord ReadMonitorReport(const Stmt& s) {
+  MonitorReportRecord r;
+  r.report_id = s.Text(0);
+  r.endpoint = s.Text(1);
+  r.creation_time = s.Int(2);
+  r.since = s.Int(3);
+  r.until = s.Int(4);
+  r.drift_share = s.Double(5);
+  r.dataset_drift = s.Int(6) != 0;
+  r.report_json = s.Text(7);
+  return r;
+}
+
+}  // namespace
+
+Status SqliteMetadataStore::PutMonitorConfig(const MonitorConfigRecord& config) {
+  return Write([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO monitor_configs (endpoint, config_json, "
+                                "last_update_time) VALUES (?, ?, ?) ON CONFLICT (endpoint) DO "
+                                "UPDATE SET config_json = excluded.config_json, "
+                                "last_update_time = excluded.last_update_time"));
+    s.Bind(1, config.endpoint)
+        .Bind(2, config.config_json)
+        .Bind(3, config.last_update_time ? config.last_update_time : clock_.NowMillis());
+    return s.Run();
+  });
+}
+
+Result<MonitorConfigRecord> SqliteMetadataStore::GetMonitorConfig(std::string_view endpoint) {
+  std::optional<MonitorConfigRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT endpoint, config_json, last_update_time FROM "
+                                "monitor_configs WHERE endpoint = ?"));
+    s.Bind(1, endpoint);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) {
+      return NotFound("no monitor configuration for endpoint '" + std::string(endpoint) + "'");
+    }
+    out = MonitorConfigRecord{s.Text(0), s.Text(1), s.Int(2)};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<MonitorConfigRecord>> SqliteMetadataStore::ListMonitorConfigs() {
+  std::vector<MonitorConfigRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT endpoint, config_json, last_update_time FROM "
+                                "monitor_configs ORDER BY endpoint"));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(MonitorConfigRecord{s.Text(0), s.Text(1), s.Int(2)});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Status SqliteMetadataStore::CreateMonitorReport(const MonitorReportRecord& report) {
+  return Write([&](Connection& c) -> Status {
+    {
+      CAIRN_TRY(Stmt s, c.Prepare("SELECT 1 FROM monitor_reports WHERE endpoint = ? AND "
+                                  "report_id = ?"));
+      s.Bind(1, report.endpoint).Bind(2, report.report_id);
+      CAIRN_TRY(bool row, s.Step());
+      if (row) {
+        return AlreadyExists("monitor report '" + report.report_id + "' already exists");
+      }
+    }
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("INSERT INTO monitor_reports (") +
+                                kMonitorReportColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.Bind(1, report.report_id)
+        .Bind(2, report.endpoint)
+        .Bind(3, report.creation_time ? report.creation_time : clock_.NowMillis())
+        .Bind(4, report.since)
+        .Bind(5, report.until)
+        .Bind(6, report.drift_share)
+        .Bind(7, int64_t(report.dataset_drift ? 1 : 0))
+        .Bind(8, report.report_json);
+    return s.Run();
+  });
+}
+
+Result<MonitorReportRecord> SqliteMetadataStore::GetMonitorReport(std::string_view endpoint,
+                                                                  std::string_view report_id) {
+  std::optional<MonitorReportRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare(std::string("SELECT ") + kMonitorReportColumns +
+                                " FROM monitor_reports WHERE endpoint = ? AND report_id = ?"));
+    s.Bind(1, endpoint).Bind(2, report_id);
+    CAIRN_TRY(bool row, s.Step());
+    if (!row) {
+      return NotFound("monitor report '" + std::string(report_id) + "' of endpoint '" +
+                      std::string(endpoint) + "' does not exist");
+    }
+    out = ReadMonitorReport(s);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::move(*out);
+}
+
+Result<std::vector<MonitorReportRecord>> SqliteMetadataStore::ListMonitorReports(
+    const MonitorReportQuery& query) {
+  std::vector<MonitorReportRecord> out;
+  Status status = Read([&](Connection& c) -> Status {
+    std::string sql = std::string("SELECT ") + kMonitorReportColumns +
+                      " FROM monitor_reports WHERE endpoint = ?";
+    if (!query.before_id.empty()) {
+      sql += " AND (creation_time < ? OR (creation_time = ? AND report_id < ?))";
+    }
+    sql += " ORDER BY creation_time DESC, report_id DESC LIMIT ?";
+    CAIRN_TRY(Stmt s, c.Prepare(sql));
+    int i = 1;
+    s.Bind(i++, query.endpoint);
+    if (!query.before_id.empty()) {
+      s.Bind(2, query.before_time).Bind(3, query.before_time).Bind(4, query.before_id);
+      i = 5;
+    }
+    s.Bind(i, query.max_results > 0 ? query.max_results : int64_t(100));
+    while (true) {
+      CAIRN_TRY(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadMonitorReport(s));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<int64_t> SqliteMetadataStore::PutFeedbackLabels(const std::vector<FeedbackLabel>& labels) {
+  if (labels.empty()) return int64_t(0);
+  const int64_t now = clock_.NowMillis();
+  Status status = Write([&](Connection& c) -> Status {
+    for (const FeedbackLabel& label : labels) {
+      // Prepared once (the connection caches it); each Stmt resets it when it goes.
+      CAIRN_TRY(Stmt s, c.Prepare("INSERT INTO feedback_labels (endpoint, request_id, "
+                                  "label_json, time) VALUES (?, ?, ?, ?) ON CONFLICT (endpoint, "
+                                  "request_id) DO UPDATE SET label_json = excluded.label_json, "
+                                  "time = excluded.time"));
+      s.Bind(1, label.endpoint)
+          .Bind(2, label.request_id)
+          .Bind(3, label.label_json)
+          .Bind(4, label.time ? label.time : now);
+      CAIRN_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return static_cast<int64_t>(labels.size());
+}
+
+Result<std::vector<FeedbackLabel>> SqliteMetadataStore::GetFeedbackLabels(
+    std::string_view endpoint, const std::vector<std::string>& request_ids) {
+  std::vector<FeedbackLabel> out;
+  constexpr size_t kBatch = 500;  // well under SQLite's bound-parameter limit
+  Status status = Read([&](Connection& c) -> Status {
+    for (size_t begin = 0; begin < request_ids.size(); begin += kBatch) {
+      const size_t end = std::min(request_ids.size(), begin + kBatch);
+      std::string sql =
+          "SELECT endpoint, request_id, label_json, time FROM feedback_labels WHERE endpoint = ? "
+          "AND request_id IN (";
+      for (size_t i = begin; i < end; ++i) sql += i == begin ? "?" : ", ?";
+      sql += ")";
+      CAIRN_TRY(Stmt s, c.Prepare(sql));
+      int p = 1;
+      s.Bind(p++, endpoint);
+      for (size_t i = begin; i < end; ++i) s.Bind(p++, request_ids[i]);
+      while (true) {
+        CAIRN_TRY(bool row, s.Step());
+        if (!row) break;
+        out.push_back(FeedbackLabel{s.Text(0), s.Text(1), s.Text(2), s.Int(3)});
+      }
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<int64_t> SqliteMetadataStore::CountFeedbackLabels(std::string_view endpoint) {
+  int64_t count = 0;
+  Status status = Read([&](Connection& c) -> Status {
+    CAIRN_TRY(Stmt s, c.Prepare("SELECT COUNT(*) FROM feedback_labels WHERE endpoint = ?"));
+    s.Bind(1, endpoint);
+    CAIRN_TRY(bool row, s.Step());
+    if (row) count = s.Int(0);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return count;
+}
+
+// --- end monitoring ---------------------------------------------------------------------------
 
 }  // namespace cairn::store

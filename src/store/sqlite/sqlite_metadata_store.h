@@ -133,6 +133,36 @@ class SqliteMetadataStore : public MetadataStore {
                        std::string_view text) override;
   Result<std::string> GetStepLog(std::string_view run_id, std::string_view step_id) override;
 
+  // --- monitoring ---
+  Status PutMonitorConfig(const MonitorConfigRecord& config) override;
+  Result<MonitorConfigRecord> GetMonitorConfig(std::string_view endpoint) override;
+  Result<std::vector<MonitorConfigRecord>> ListMonitorConfigs() override;
+  Status CreateMonitorReport(const MonitorReportRecord& report) override;
+  Result<MonitorReportRecord> GetMonitorReport(std::string_view endpoint,
+                                               std::string_view report_id) override;
+  Result<std::vector<MonitorReportRecord>> ListMonitorReports(
+      const MonitorReportQuery& query) override;
+  Result<int64_t> PutFeedbackLabels(const std::vector<FeedbackLabel>& labels) override;
+  Result<std::vector<FeedbackLabel>> GetFeedbackLabels(
+      std::string_view endpoint, const std::vector<std::string>& request_ids) override;
+  Result<int64_t> CountFeedbackLabels(std::string_view endpoint) override;
+  // --- end monitoring ---
+
+  // --- triggers ---
+  Result<PipelineDefinition> PutPipelineDefinition(
+      const PipelineDefinition& def, const std::vector<TriggerRecord>& triggers) override;
+  Result<PipelineDefinition> GetPipelineDefinition(std::string_view name) override;
+  Result<std::vector<PipelineDefinition>> ListPipelineDefinitions() override;
+  Status DeletePipelineDefinition(std::string_view name) override;
+  Result<std::vector<TriggerRecord>> ListTriggers(std::string_view pipeline) override;
+  Result<TriggerRecord> GetTrigger(std::string_view trigger_id) override;
+  Result<TriggerRecord> UpdateTrigger(const TriggerUpdate& update) override;
+  Result<TriggerFiring> RecordTriggerFiring(const TriggerFiring& firing,
+                                            const TriggerUpdate& update) override;
+  Result<std::vector<TriggerFiring>> ListTriggerFirings(std::string_view trigger_id,
+                                                        int64_t max_results) override;
+  // --- end triggers ---
+
  private:
   using Connection = sqlite_internal::Connection;
   SqliteMetadataStore(std::string db_path, const Clock& clock, std::string artifact_root,

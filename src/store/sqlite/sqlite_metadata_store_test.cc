@@ -155,7 +155,9 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionOneDatabase) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE jobs; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE trigger_firings; DROP TABLE triggers; DROP TABLE pipeline_definitions; "
+                             "DROP TABLE monitor_configs; DROP TABLE monitor_reports; "
+                             "DROP TABLE feedback_labels; DROP TABLE jobs; "
                              "DROP TABLE step_logs; DROP TABLE step_runs; DROP TABLE pipeline_runs; "
                              "DROP TABLE deployments; DROP TABLE endpoints; "
                              "DROP TABLE dataset_versions; DROP TABLE datasets; "
@@ -182,7 +184,9 @@ TEST_F(SqliteMetadataStoreTest, MigratesVersionTwoDatabaseAndKeepsRegistry) {
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.File("meta.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE jobs; "
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE trigger_firings; DROP TABLE triggers; DROP TABLE pipeline_definitions; "
+                             "DROP TABLE monitor_configs; DROP TABLE monitor_reports; "
+                             "DROP TABLE feedback_labels; DROP TABLE jobs; "
                              "DROP TABLE step_logs; DROP TABLE step_runs; DROP TABLE pipeline_runs; "
                              "DROP TABLE deployments; DROP TABLE endpoints; "
                              "DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; "

@@ -1736,6 +1736,216 @@ TYPED_TEST_P(MetadataStoreConformanceTest, JobsCreateGetUpdateList) {
   EXPECT_EQ(one->size(), 1u);
 }
 
+// --- monitoring ---
+
+TYPED_TEST_P(MetadataStoreConformanceTest, MonitorConfigUpsertAndList) {
+  EXPECT_EQ(this->store().GetMonitorConfig("churn").status().code(), StatusCode::kNotFound);
+  MonitorConfigRecord config{"churn", R"({"interval_ms":60000})", 1000};
+  ASSERT_TRUE(this->store().PutMonitorConfig(config).ok());
+  auto got = this->store().GetMonitorConfig("churn");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, config);
+  config.config_json = R"({"interval_ms":0})";
+  config.last_update_time = 2000;
+  ASSERT_TRUE(this->store().PutMonitorConfig(config).ok());
+  ASSERT_TRUE(this->store().PutMonitorConfig({"alpha", "{}", 3000}).ok());
+  got = this->store().GetMonitorConfig("churn");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, config);  // replaced
+  auto all = this->store().ListMonitorConfigs();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].endpoint, "alpha");  // by name
+  EXPECT_EQ((*all)[1].endpoint, "churn");
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, MonitorReportsNewestFirstPagedAndPerEndpoint) {
+  for (int i = 0; i < 5; ++i) {
+    MonitorReportRecord r;
+    r.report_id = "r" + std::to_string(i);
+    r.endpoint = "churn";
+    r.creation_time = 1000 + (i / 2) * 100;  // r0,r1 tie; r2,r3 tie
+    r.since = 10 * i;
+    r.until = 10 * i + 10;
+    r.drift_share = 0.25 * i;
+    r.dataset_drift = i >= 2;
+    r.report_json = "{\"i\":" + std::to_string(i) + "}";
+    ASSERT_TRUE(this->store().CreateMonitorReport(r).ok());
+  }
+  MonitorReportRecord other{"x", "other", 5000, 0, 1, 0, false, "{}"};
+  ASSERT_TRUE(this->store().CreateMonitorReport(other).ok());
+  EXPECT_EQ(this->store().CreateMonitorReport(other).code(), StatusCode::kAlreadyExists);
+
+  auto got = this->store().GetMonitorReport("churn", "r3");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->since, 30);
+  EXPECT_EQ(got->drift_share, 0.75);
+  EXPECT_TRUE(got->dataset_drift);
+  EXPECT_EQ(got->report_json, "{\"i\":3}");
+  EXPECT_EQ(this->store().GetMonitorReport("x", "r3").status().code(), StatusCode::kNotFound);
+
+  std::vector<std::string> order;
+  MonitorReportQuery query{.endpoint = "churn", .max_results = 2};
+  while (true) {
+    auto page = this->store().ListMonitorReports(query);
+    ASSERT_TRUE(page.ok());
+    for (const auto& r : *page) order.push_back(r.report_id);
+    if (page->size() < 2) break;
+    query.before_time = page->back().creation_time;
+    query.before_id = page->back().report_id;
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"r4", "r3", "r2", "r1", "r0"}));
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, FeedbackLabelsUpsertLookupAndCount) {
+  std::vector<FeedbackLabel> labels = {{"churn", "a", "1", 100},
+                                       {"churn", "b", "\"Yes\"", 100},
+                                       {"other", "a", "0", 100}};
+  auto put = this->store().PutFeedbackLabels(labels);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(*put, 3);
+  put = this->store().PutFeedbackLabels({{"churn", "a", "[0,1]", 200}});  // replaces
+  ASSERT_TRUE(put.ok());
+  auto count = this->store().CountFeedbackLabels("churn");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2);
+  std::vector<std::string> ids = {"a", "zzz"};
+  for (int i = 0; i < 700; ++i) ids.push_back("n" + std::to_string(i));  // past one batch
+  ids.push_back("b");
+  auto got = this->store().GetFeedbackLabels("churn", ids);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  std::map<std::string, FeedbackLabel> by_id;
+  for (const auto& l : *got) by_id[l.request_id] = l;
+  ASSERT_EQ(by_id.size(), 2u);
+  EXPECT_EQ(by_id["a"].label_json, "[0,1]");
+  EXPECT_EQ(by_id["a"].time, 200);
+  EXPECT_EQ(by_id["b"].label_json, "\"Yes\"");
+  auto none = this->store().GetFeedbackLabels("churn", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// --- triggers ---
+
+TYPED_TEST_P(MetadataStoreConformanceTest, PipelineDefinitionsRevisionAndTriggersReplaced) {
+  this->clock_.Set(1000);
+  PipelineDefinition d;
+  d.name = "churn";
+  d.spec = "name: churn\n";
+  d.file = "/p/churn.yaml";
+  d.created_by = "ana";
+  TriggerRecord drift;
+  drift.trigger_id = "churn/drift";
+  drift.kind = "drift";
+  drift.condition = R"({"endpoint":"e","threshold":0.5})";
+  TriggerRecord sched;
+  sched.trigger_id = "churn/schedule";
+  sched.position = 1;
+  sched.kind = "schedule";
+  sched.condition = R"("0 3 * * *")";
+  auto first = this->store().PutPipelineDefinition(d, {drift, sched});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->revision, 1);
+  EXPECT_EQ(first->creation_time, 1000);
+  EXPECT_EQ(first->trigger_count, 2);
+
+  // The trigger's state and flag are written as given; a firing lands on it.
+  TriggerUpdate disable;
+  disable.trigger_id = "churn/drift";
+  disable.enabled = false;
+  disable.state = R"({"report":"r1"})";
+  auto updated = this->store().UpdateTrigger(disable);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_FALSE(updated->enabled);
+  EXPECT_EQ(updated->state, R"({"report":"r1"})");
+  TriggerFiring f;
+  f.trigger_id = "churn/schedule";
+  f.pipeline = "churn";
+  f.kind = "schedule";
+  f.reason = "scheduled";
+  f.run_id = "run1";
+  TriggerUpdate last;
+  last.last_fired_time = 1000;
+  last.last_run_id = "run1";
+  last.last_reason = "scheduled";
+  auto fired = this->store().RecordTriggerFiring(f, last);
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_GT(fired->firing_id, 0);
+  EXPECT_EQ(fired->time, 1000);
+  f.run_id = "run2";
+  ASSERT_TRUE(this->store().RecordTriggerFiring(f, {}).ok());
+  auto firings = this->store().ListTriggerFirings("churn/schedule", 10);
+  ASSERT_TRUE(firings.ok());
+  ASSERT_EQ(firings->size(), 2u);
+  EXPECT_EQ((*firings)[0].run_id, "run2");  // newest first
+  auto sched_now = this->store().GetTrigger("churn/schedule");
+  ASSERT_TRUE(sched_now.ok());
+  EXPECT_EQ(sched_now->last_run_id, "run1");
+  EXPECT_EQ(sched_now->last_fired_time, 1000);
+
+  // A new revision keeps the creation time; the schedule trigger is gone with its firings.
+  this->clock_.Set(2000);
+  drift.enabled = false;
+  auto second = this->store().PutPipelineDefinition(d, {drift});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->revision, 2);
+  EXPECT_EQ(second->creation_time, 1000);
+  EXPECT_EQ(second->last_update_time, 2000);
+  EXPECT_EQ(second->trigger_count, 1);
+  EXPECT_EQ(this->store().GetTrigger("churn/schedule").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().ListTriggerFirings("churn/schedule", 10).status().code(),
+            StatusCode::kNotFound);
+  auto all = this->store().ListTriggers("");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_FALSE((*all)[0].enabled);
+  EXPECT_EQ((*all)[0].creation_time, 1000);
+
+  // Trigger ids are unique across pipelines.
+  PipelineDefinition other = d;
+  other.name = "other";
+  EXPECT_EQ(this->store().PutPipelineDefinition(other, {drift}).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(this->store().GetPipelineDefinition("other").status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST_P(MetadataStoreConformanceTest, PipelineDefinitionsListDeleteAndErrors) {
+  PipelineDefinition d;
+  d.name = "b";
+  d.spec = "name: b\n";
+  TriggerRecord t;
+  t.trigger_id = "b/dataset";
+  t.kind = "dataset";
+  t.condition = R"("churn")";
+  ASSERT_TRUE(this->store().PutPipelineDefinition(d, {t}).ok());
+  d.name = "a";
+  ASSERT_TRUE(this->store().PutPipelineDefinition(d, {}).ok());
+  auto list = this->store().ListPipelineDefinitions();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "a");
+  EXPECT_EQ((*list)[1].trigger_count, 1);
+  auto only_b = this->store().ListTriggers("b");
+  ASSERT_TRUE(only_b.ok());
+  EXPECT_EQ(only_b->size(), 1u);
+  EXPECT_TRUE(this->store().ListTriggers("a")->empty());
+
+  EXPECT_EQ(this->store().GetPipelineDefinition("zz").status().message(),
+            "pipeline 'zz' does not exist");
+  TriggerUpdate unknown;
+  unknown.trigger_id = "x/y";
+  unknown.enabled = true;
+  EXPECT_EQ(this->store().UpdateTrigger(unknown).status().message(),
+            "trigger 'x/y' does not exist");
+  TriggerFiring f;
+  f.trigger_id = "x/y";
+  EXPECT_EQ(this->store().RecordTriggerFiring(f, {}).status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(this->store().DeletePipelineDefinition("b").ok());
+  EXPECT_EQ(this->store().GetTrigger("b/dataset").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().DeletePipelineDefinition("b").code(), StatusCode::kNotFound);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExists,
                             CreateAndGetExperiment, DuplicateExperimentNameRejectedEvenWhenDeleted,
                             RenameExperiment, DeleteAndRestoreExperimentCascadesToRuns,
@@ -1762,6 +1972,10 @@ REGISTER_TYPED_TEST_SUITE_P(MetadataStoreConformanceTest, DefaultExperimentExist
                             EndpointTrafficIsReplacedAsAWhole,
                             PipelineRunsCreateGetListAndErrors,
                             PipelineRunAndStepUpdatesWithPreconditions, StepLogsAppend,
-                            JobsCreateGetUpdateList);
+                            JobsCreateGetUpdateList, MonitorConfigUpsertAndList,
+                            MonitorReportsNewestFirstPagedAndPerEndpoint,
+                            FeedbackLabelsUpsertLookupAndCount,
+                            PipelineDefinitionsRevisionAndTriggersReplaced,
+                            PipelineDefinitionsListDeleteAndErrors);
 
 }  // namespace cairn::store::testing
