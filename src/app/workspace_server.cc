@@ -163,6 +163,9 @@ int RunServer(const ServerConfig& config) {
   triggers::TriggerService trigger_service(**metadata, pipeline_engine, step_table,
                                            trigger_signals, clock, trigger_options);
   api::v1::RegisterTriggerRoutes(router, trigger_service);
+  datasets.AddVersionListener([&trigger_service](const store::DatasetVersion&) {
+    trigger_service.Poke();
+  });
   monitor.AddReportListener([&trigger_service](const monitoring::MonitorReport&) {
     trigger_service.Poke();
   });

@@ -30,9 +30,15 @@ std::string Str(const Json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
+// Four significant digits: a table for people (--output json keeps every digit).
+std::string Short(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4g", v);
+  return buf;
+}
 std::string NumText(const Json& j, const char* key) {
   const double v = Num(j, key);
-  return std::isfinite(v) ? FormatDouble(v) : "-";
+  return std::isfinite(v) ? Short(v) : "-";
 }
 std::string Percent(double share) {
   char buf[32];
@@ -73,7 +79,7 @@ std::string LiveText(const Json& live) {
   std::string out;
   const Json metrics = live.value("metrics", Json::object());
   for (const auto& [name, v] : metrics.items()) {
-    out += (out.empty() ? "" : ", ") + name + " " + (v.is_number() ? FormatDouble(v) : "-");
+    out += (out.empty() ? "" : ", ") + name + " " + (v.is_number() ? Short(v.get<double>()) : "-");
   }
   const std::string counts = std::to_string(live.value("matched", int64_t(0))) + " of " +
                              std::to_string(live.value("predictions", int64_t(0))) +

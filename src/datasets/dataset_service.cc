@@ -237,6 +237,11 @@ Result<std::string> DatasetService::ReadChunked(std::string_view manifest_digest
   return out;
 }
 
+void DatasetService::AddVersionListener(
+    std::function<void(const store::DatasetVersion&)> listener) {
+  version_listeners_.push_back(std::move(listener));
+}
+
 Result<CreatedVersion> DatasetService::CreateVersion(const NewVersionRequest& request) {
   CAIRN_RETURN_IF_ERROR(ValidateDatasetName(request.name));
   if (request.files.empty()) {
@@ -324,6 +329,9 @@ Result<CreatedVersion> DatasetService::CreateVersion(const NewVersionRequest& re
   out.version = std::move(created.version);
   out.created = created.created;
   out.stored_bytes = batch->bytes_staged();
+  if (out.created) {
+    for (const auto& listener : version_listeners_) listener(out.version);
+  }
   return out;
 }
 

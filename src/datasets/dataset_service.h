@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,10 @@ class DatasetService {
   // latest version's returns that version with created=false. Nothing is recorded on error
   // (blobs already written are unreferenced, content-addressed and harmless).
   Result<CreatedVersion> CreateVersion(const NewVersionRequest& request);
+  // Calls `listener` after each new version is recorded (not for content equal to the latest),
+  // on the thread that created it (dataset triggers are told at once). Add listeners before the
+  // service is shared; they must not call back into CreateVersion.
+  void AddVersionListener(std::function<void(const store::DatasetVersion&)> listener);
 
   // Every dataset, by name.
   Result<std::vector<store::DatasetSummary>> ListDatasets();
@@ -96,6 +101,7 @@ class DatasetService {
   store::MetadataStore& store_;
   blob::BlobStore& blobs_;
   const Clock& clock_;
+  std::vector<std::function<void(const store::DatasetVersion&)>> version_listeners_;
 };
 
 }  // namespace cairn::datasets

@@ -163,6 +163,17 @@ TEST_F(DatasetServiceTest, SnapshotsNumberVersionsAndDeduplicateIdenticalContent
   EXPECT_EQ((*versions)[0].version, 2);  // newest first
 }
 
+TEST_F(DatasetServiceTest, ListenersHearOfNewVersionsOnly) {
+  std::vector<int64_t> heard;
+  service_->AddVersionListener(
+      [&heard](const store::DatasetVersion& v) { heard.push_back(v.version); });
+  Create("churn", {Snapshot("churn.csv", Csv(500))});
+  Create("churn", {Snapshot("churn.csv", Csv(500))});  // the same content: no new version
+  Create("churn", {Snapshot("churn.csv", Csv(510))});
+  EXPECT_FALSE(service_->CreateVersion(Request("churn", {})).ok());  // refused: nothing heard
+  EXPECT_EQ(heard, (std::vector<int64_t>{1, 2}));
+}
+
 TEST_F(DatasetServiceTest, VersionIdIsTheContentAddress) {
   // Two names with the same bytes share the id; the profile is not part of it.
   CreatedVersion a = Create("a", {Snapshot("x.csv", Csv(100))});

@@ -743,7 +743,11 @@ Result<DriftThresholds> DriftThresholdsFromJson(const nlohmann::json& j) {
   auto bad = [](const std::string& key, const std::string& expected) {
     return InvalidArgument("thresholds." + key + ": expected " + expected);
   };
-  for (const auto& [key, value] : j.items()) {
+  for (auto item = j.begin(); item != j.end(); ++item) {
+    // Named, not a structured binding: the lambdas below capture them (clang 14 cannot capture
+    // a binding).
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     // A probability-like number in (0, 1) (or (0, 1] when `closed`).
     auto unit = [&](double& out, bool closed) -> Status {
       const std::string range = closed ? "a number in (0, 1]" : "a number in (0, 1)";

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -393,6 +394,69 @@ steps:
   for (const json& d : endpoint["deployments"]) {
     EXPECT_EQ(d["traffic"], d["name"] == "blue" ? 100 : 0) << endpoint.dump(2);
   }
+}
+
+// The README's retraining pipeline (examples/churn_retrain.yaml), stored and run by name on its
+// own workspace: the candidate is registered once, as the challenger; only after the approved
+// canary does its `promote` step (model.register of models:/churn/N) move `champion` to that same
+// version, without registering another.
+TEST(RetrainExampleTest, StoredPipelineRegistersOnceAndPromotesAfterTheRollout) {
+  const std::string dir = MakeTempDir("cairn_retrain_it");
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(dir + "/data");
+  ASSERT_NE(server, nullptr);
+  auto cairn = [&](std::vector<std::string> args) { return RunCairn(args, server->url()); };
+  auto cairn_json = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--output", "json"});
+    CommandResult r = RunCairn(args, server->url());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  };
+  ASSERT_EQ(cairn({"data", "snapshot", "churn", kTelco}).exit_code, 0);
+  CommandResult created = cairn(
+      {"pipelines", "create", std::string(CAIRN_SOURCE_DIR) + "/examples/churn_retrain.yaml"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  json run = cairn_json({"pipelines", "--user", "ana", "run", "churn-retrain", "--param",
+                         "canary_interval=1s"});
+  ASSERT_TRUE(run.is_object()) << run;
+  const std::string id = run["run_id"];
+  auto wait = [&](const std::function<bool(const json&)>& pred) {
+    for (int i = 0; i < 1200; ++i) {
+      json r = cairn_json({"pipelines", "show", id});
+      if (!r.is_object() || pred(r)) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "pipeline run " << id << " never reached the expected state";
+    return json();
+  };
+  auto step = [](const json& r, const std::string& step_id) {
+    for (const json& s : r["steps"]) {
+      if (s["step_id"] == step_id) return s;
+    }
+    return json::object();
+  };
+  json at_gate = wait([&](const json& r) {
+    return step(r, "approve")["status"] == "waiting" || r["status"] == "failed";
+  });
+  ASSERT_EQ(step(at_gate, "approve")["status"], "waiting") << at_gate.dump(2);
+  // Before the rollout: version 1 is the challenger, nothing is the champion yet.
+  json v1 = cairn_json({"models", "show", "models:/churn@challenger"});
+  EXPECT_EQ(v1["model_version"]["version"], "1") << v1.dump(2);
+  EXPECT_NE(cairn({"models", "show", "models:/churn@champion"}).exit_code, 0);
+
+  ASSERT_EQ(cairn({"pipelines", "--user", "bob", "approve", id, "approve"}).exit_code, 0);
+  json done = wait([](const json& r) { return r["status"] != "queued" && r["status"] != "running"; });
+  ASSERT_EQ(done["status"], "succeeded") << done.dump(2);
+  EXPECT_EQ(step(done, "promote")["outputs"]["version"], "1") << done.dump(2);
+  json versions = cairn_json({"models", "versions", "churn"});
+  ASSERT_EQ(versions.size(), 1u) << versions.dump(2);
+  json champion = cairn_json({"models", "show", "models:/churn@champion"});
+  EXPECT_EQ(champion["model_version"]["version"], "1") << champion.dump(2);
+  json endpoint = cairn_json({"endpoints", "show", "churn"});
+  ASSERT_EQ(endpoint["deployments"].size(), 1u) << endpoint.dump(2);
+  EXPECT_EQ(endpoint["deployments"][0]["traffic"], 100);
+  EXPECT_EQ(endpoint["deployments"][0]["model_uri"], "models:/churn/1");
+  server.reset();
+  fs::remove_all(dir);
 }
 
 }  // namespace
