@@ -12,10 +12,14 @@
 #include <string>
 
 #include "api/v1/endpoint_routes.h"
+#include "api/v1/monitor_routes.h"
 #include "api/v1/v1_routes.h"
 #include "blob/local_blob_store.h"
 #include "core/ids.h"
+#include "data/profile.h"
 #include "endpoints/testing/fake_model_provider.h"
+#include "monitoring/monitor_service.h"
+#include "monitoring/testing/fake_sources.h"
 #include "store/sqlite/sqlite_metadata_store.h"
 
 namespace {
@@ -42,6 +46,48 @@ struct Workspace {
     Call("POST", "/api/v1/endpoints/ep/deployments", R"({"name": "blue", "model": "models:/m/1"})");
     Call("POST", "/api/v1/endpoints/ep/deployments", R"({"name": "green", "model": "models:/m/2"})");
     Call("PUT", "/api/v1/endpoints/ep/traffic", R"({"traffic": {"blue": 100}, "mirror": {"green": 10}})");
+    SetUpMonitor();
+  }
+
+  // The monitor of endpoint "ep" over fake views of the workspace (a served binary model trained
+  // on a small profiled dataset, and logged predictions), so that feedback, configuration and
+  // report requests reach the drift and live-metric code.
+  void SetUpMonitor() {
+    std::string csv = "x,color,y\n";
+    for (int i = 0; i < 60; ++i) {
+      csv += std::to_string(i % 17) + "," + (i % 3 == 0 ? "red" : "blue") + "," +
+             std::to_string(i % 2) + "\n";
+    }
+    monitor_baselines.profiles_["base"] = std::move(data::ProfileCsv(csv)).value();
+    monitoring::ServedModel model;
+    model.deployment = "blue";
+    model.model_uri = "models:/m/1";
+    model.model_version = "m/1";
+    model.traffic = 100;
+    model.task = ml::Task::kBinary;
+    model.target = "y";
+    model.input_columns = {"x", "color"};
+    model.classes = {"0", "1"};
+    model.dataset = ml::DatasetRef{"base", "v1", "digest"};
+    monitor_catalog.models_["ep"] = {model};
+    const int64_t now = clock.NowMillis();
+    for (int i = 0; i < 40; ++i) {
+      monitoring::PredictionRecord r;
+      r.time = now - 1000 + i;
+      r.request_id = "r" + std::to_string(i);
+      r.endpoint = "ep";
+      r.deployment = "blue";
+      r.model_uri = "models:/m/1";
+      r.model_version = "m/1";
+      r.status = 200;
+      r.inputs = "{\"columns\":[\"x\",\"color\"],\"data\":[[" + std::to_string(i % 23) +
+                 (i % 4 == 0 ? ",\"green\"]]}" : ",\"red\"]]}");
+      r.outputs = "[0." + std::to_string(i % 10) + "]";
+      monitor_catalog.records_.push_back(std::move(r));
+    }
+    monitor = std::make_unique<monitoring::MonitorService>(*store, monitor_catalog,
+                                                           monitor_baselines, clock);
+    api::v1::RegisterMonitorRoutes(router, *monitor);
   }
   ~Workspace() { std::filesystem::remove_all(dir); }
 
@@ -61,6 +107,9 @@ struct Workspace {
   endpoints::testing::FakeProvider models;
   std::unique_ptr<monitoring::PredictionLog> log;
   std::unique_ptr<endpoints::EndpointService> endpoints;
+  monitoring::testing::FakeCatalog monitor_catalog;
+  monitoring::testing::FakeBaselines monitor_baselines;
+  std::unique_ptr<monitoring::MonitorService> monitor;
   http::Router router;
 };
 
@@ -85,6 +134,12 @@ constexpr Target kTargets[] = {
     {"POST", "/endpoints/$EP/v2/models/$EP/infer"},
     {"GET", "/endpoints/"},
     {"DELETE", "/api/v1/endpoints/"},
+    {"POST", "/api/v1/endpoints/$EP/feedback"},
+    {"PUT", "/api/v1/endpoints/$EP/monitor"},
+    {"POST", "/api/v1/endpoints/$EP/monitor/reports"},
+    {"GET", "/api/v1/endpoints/$EP/monitor/reports"},
+    {"GET", "/api/v1/endpoints/$EP/monitor/metrics"},
+    {"GET", "/api/v1/endpoints/$EP/monitor/"},
 };
 
 }  // namespace

@@ -1070,10 +1070,12 @@ Result<ReportPage> MonitorService::ListReports(std::string_view endpoint, int64_
   if (!page_token.empty()) {
     // "<creation_time>.<report_id>" of the previous page's last report.
     const size_t dot = page_token.find('.');
+    if (dot == std::string_view::npos) {
+      return InvalidArgument("page_token: not a token this server returned");
+    }
     int64_t time = 0;
     auto [end, ec] = std::from_chars(page_token.data(), page_token.data() + dot, time);
-    if (dot == std::string_view::npos || ec != std::errc() || end != page_token.data() + dot ||
-        dot + 1 == page_token.size()) {
+    if (ec != std::errc() || end != page_token.data() + dot || dot + 1 == page_token.size()) {
       return InvalidArgument("page_token: not a token this server returned");
     }
     query.before_time = time;
