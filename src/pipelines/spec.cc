@@ -93,6 +93,18 @@ class Validator {
       Error(LineOf(root), "", "expected a map with name, params, triggers and steps");
       return std::move(out_);
     }
+    // The checks below read nodes as scalars where the file should have them; a node of another
+    // shape where a scalar is read (a map as a key, say) throws, and is reported, not a crash.
+    try {
+      Check(root);
+    } catch (const YAML::Exception& e) {
+      Error(e.mark.line + 1, "", "unexpected YAML here: " + e.msg);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void Check(const YAML::Node& root) {
     static const std::set<std::string> kTop = {"name", "description", "experiment", "params",
                                                "triggers", "steps"};
     for (const auto& kv : root) {
@@ -105,12 +117,10 @@ class Validator {
     }
     ReadHeader(root);
     ReadSteps(root["steps"], root);
-    if (!out_.errors.empty() && out_.spec.steps.empty()) return std::move(out_);
+    if (!out_.errors.empty() && out_.spec.steps.empty()) return;
     CheckSteps();
-    return std::move(out_);
   }
 
- private:
   void Error(int line, const std::string& step, std::string message) {
     out_.errors.push_back({file_, line, step, std::move(message)});
   }

@@ -124,6 +124,14 @@ TEST(PipelineSpecTest, UnknownStepTypeNamesFileLineAndStep) {
   EXPECT_NE(p.errors[0].message.find("known: data.snapshot"), std::string::npos);
 }
 
+TEST(PipelineSpecTest, ANodeOfTheWrongShapeIsAProblemNotACrash) {
+  // A map where a step id (a scalar) is read: found by the pipeline_spec fuzzer.
+  ParsedPipeline p = Parse("name: x\nsteps:\n  ? {a: 1}\n  : {uses: train.xgboost}\n");
+  ASSERT_FALSE(p.errors.empty());
+  EXPECT_NE(Errors(p).find("unexpected YAML here"), std::string::npos) << Errors(p);
+  EXPECT_EQ(p.errors.back().file, "p.yaml");
+}
+
 TEST(PipelineSpecTest, UnknownAndCyclicNeeds) {
   ParsedPipeline p = Parse(R"(name: x
 steps:
