@@ -29,7 +29,6 @@ constexpr std::string_view kDatasetsPrefix = "/api/v1/datasets/";
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // --- Reading the server's JSON (errors become kInternal: the server sent it) ---------------------
 
@@ -352,7 +351,7 @@ struct DatasetClient::Uploader {
 
   Status Send(const Batch& batch) {
     CAIRN_TRY(Json missing_response,
-              Exchange("/api/v1/blobs/missing", Dump(Json{{"digests", batch.digests}}),
+              Exchange("/api/v1/blobs/missing", wire::Dump(Json{{"digests", batch.digests}}),
                        "application/json"));
     auto it = missing_response.find("missing");
     if (it == missing_response.end() || !it->is_array()) return Malformed("'missing'");
@@ -418,11 +417,7 @@ DatasetClient::~DatasetClient() = default;
 
 Result<Json> DatasetClient::Call(std::string_view method, const std::string& target,
                                  std::string_view body, std::string_view content_type) {
-  http::Headers headers;
-  if (!body.empty()) headers.emplace_back("content-type", std::string(content_type));
-  CAIRN_TRY(http::ClientResponse r, transport_->Send(method, target, body, headers));
-  if (!Is2xx(r.status)) return StatusFromHttpError(r.status, r.body);
-  return ParseResponseBody(r.body, target);
+  return CallJson(*transport_, method, target, body, content_type);
 }
 
 std::string DatasetClient::VersionTarget(const store::DatasetVersion& version) const {
@@ -605,7 +600,7 @@ Result<SnapshotResult> DatasetClient::Snapshot(std::string_view name, const std:
                {"created_by", options.created_by.empty() ? DefaultUser() : options.created_by},
                {"files", std::move(commit_files)}};
   CAIRN_TRY(std::string base, DatasetTarget(name));
-  CAIRN_TRY(Json created, Call("POST", base + "/versions", Dump(body)));
+  CAIRN_TRY(Json created, Call("POST", base + "/versions", wire::Dump(body)));
   if (!created.contains("version")) return Malformed("'version'");
   CAIRN_TRY(result.version, VersionFromJson(created["version"]));
   auto c = created.find("created");

@@ -89,7 +89,6 @@ Json SharesJson(const std::vector<store::TrafficShare>& shares) {
   return out;
 }
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -102,16 +101,8 @@ Result<std::unique_ptr<EndpointClient>> EndpointClient::Connect(std::string_view
 }
 
 Result<Json> EndpointClient::Call(std::string_view method, const std::string& target,
-                                  const Json* body) {
-  http::Headers headers;
-  std::string text;
-  if (body != nullptr) {
-    headers.emplace_back("content-type", "application/json");
-    text = Dump(*body);
-  }
-  CAIRN_TRY(http::ClientResponse resp, transport_->Send(method, target, text, headers));
-  if (resp.status < 200 || resp.status >= 300) return StatusFromHttpError(resp.status, resp.body);
-  return ParseResponseBody(resp.body, target);
+                   const Json* body) {
+  return CallJson(*transport_, method, target, body);
 }
 
 Result<EndpointInfo> EndpointClient::CreateEndpoint(std::string_view name,

@@ -22,10 +22,6 @@ constexpr size_t kBatchChunks = 4096;
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
-std::string DumpJson(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 Status Malformed(std::string_view what) {
   return Internal("malformed response from server: " + std::string(what));
 }
@@ -63,7 +59,7 @@ Result<JobInfo> JobFromJson(const Json& j) {
   auto spec = jobs::JobSpecFromJson(j.value("spec", Json()));
   if (!spec.ok()) return Malformed("job spec: " + spec.status().message());
   info.spec = std::move(spec).value();
-  r.spec_json = DumpJson(j["spec"]);
+  r.spec_json = wire::Dump(j["spec"]);
   return info;
 }
 
@@ -179,11 +175,7 @@ JobClient::~JobClient() = default;
 
 Result<Json> JobClient::Call(std::string_view method, const std::string& target,
                              std::string_view body, std::string_view content_type) {
-  http::Headers headers;
-  if (!body.empty()) headers.emplace_back("content-type", std::string(content_type));
-  CAIRN_TRY(http::ClientResponse r, transport_->Send(method, target, body, headers));
-  if (!Is2xx(r.status)) return StatusFromHttpError(r.status, r.body);
-  return ParseResponseBody(r.body, target);
+  return CallJson(*transport_, method, target, body, content_type);
 }
 
 Status JobClient::UploadChunks(std::vector<std::pair<std::string, std::string>>& batch,
@@ -192,7 +184,7 @@ Status JobClient::UploadChunks(std::vector<std::pair<std::string, std::string>>&
   Json digests = Json::array();
   for (const auto& [d, b] : batch) digests.push_back(d);
   CAIRN_TRY(Json missing_json, Call("POST", "/api/v1/blobs/missing",
-                                    DumpJson(Json{{"digests", digests}}), "application/json"));
+                                    wire::Dump(Json{{"digests", digests}}), "application/json"));
   auto it = missing_json.find("missing");
   if (it == missing_json.end() || !it->is_array()) return Malformed("'missing'");
   std::unordered_set<std::string> missing;
@@ -281,7 +273,7 @@ Result<JobSubmitResult> JobClient::SubmitSpec(jobs::JobSpec spec, const std::str
   Json body = {
       {"spec", jobs::ToJson(spec)}, {"user", UserName(user)}, {"source_name", source_name}};
   if (any_files) body["code"] = Json::parse(jobs::SerializeCodeSnapshot(builder.snapshot));
-  CAIRN_TRY(Json j, Call("POST", "/api/v1/jobs", DumpJson(body), "application/json"));
+  CAIRN_TRY(Json j, Call("POST", "/api/v1/jobs", wire::Dump(body), "application/json"));
   CAIRN_TRY(result.job, JobField(j));
   return result;
 }

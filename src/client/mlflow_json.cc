@@ -126,4 +126,19 @@ Status StatusFromHttpError(int http_status, std::string_view body) {
   return Internal(std::move(message));
 }
 
+Result<Json> CallJson(Transport& transport, std::string_view method, const std::string& target,
+                      std::string_view body, std::string_view content_type,
+                      http::Headers headers) {
+  if (!body.empty()) headers.emplace_back("content-type", std::string(content_type));
+  CAIRN_TRY(http::ClientResponse r, transport.Send(method, target, body, headers));
+  if (r.status < 200 || r.status >= 300) return StatusFromHttpError(r.status, r.body);
+  return ParseResponseBody(r.body, target);
+}
+
+Result<Json> CallJson(Transport& transport, std::string_view method, const std::string& target,
+                      const Json* body, http::Headers headers) {
+  return CallJson(transport, method, target, body != nullptr ? wire::Dump(*body) : std::string(),
+                  "application/json", std::move(headers));
+}
+
 }  // namespace cairn::client

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/transport.h"
 #include "client/types.h"
 #include "core/result.h"
 #include "wire/mlflow_entities.h"
@@ -17,6 +18,16 @@ using Json = nlohmann::json;
 
 // Parses a response body; kInternal naming `what` when it is not a JSON object.
 Result<Json> ParseResponseBody(std::string_view body, std::string_view what);
+
+// One exchange with the workspace's JSON APIs: `body` (sent with `content_type` when not empty)
+// and `headers`; a non-2xx answer becomes the Status its error body names
+// (StatusFromHttpError), a 2xx one its JSON object (ParseResponseBody naming `target`).
+Result<Json> CallJson(Transport& transport, std::string_view method, const std::string& target,
+                      std::string_view body, std::string_view content_type,
+                      http::Headers headers = {});
+// The same with a JSON body (nullptr: none).
+Result<Json> CallJson(Transport& transport, std::string_view method, const std::string& target,
+                      const Json* body, http::Headers headers = {});
 
 // What a wire parser made of a response: its errors become kInternal ("malformed response from
 // server: …"), since the server sent that JSON.

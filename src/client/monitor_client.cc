@@ -10,7 +10,6 @@ std::string Base(std::string_view endpoint) {
   return "/api/v1/endpoints/" + http::PercentEncode(endpoint);
 }
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -23,16 +22,8 @@ MonitorClient::MonitorClient(std::unique_ptr<Transport> transport)
     : transport_(std::move(transport)) {}
 
 Result<Json> MonitorClient::Call(std::string_view method, const std::string& target,
-                                 const Json* body) {
-  http::Headers headers;
-  std::string text;
-  if (body != nullptr) {
-    headers.emplace_back("content-type", "application/json");
-    text = Dump(*body);
-  }
-  CAIRN_TRY(http::ClientResponse resp, transport_->Send(method, target, text, headers));
-  if (resp.status < 200 || resp.status >= 300) return StatusFromHttpError(resp.status, resp.body);
-  return ParseResponseBody(resp.body, target);
+                   const Json* body) {
+  return CallJson(*transport_, method, target, body);
 }
 
 Result<int64_t> MonitorClient::PostFeedback(std::string_view endpoint, const Json& labels) {

@@ -110,17 +110,8 @@ PipelineClient::PipelineClient(std::unique_ptr<Transport> transport, std::string
     : transport_(std::move(transport)), user_(std::move(user)) {}
 
 Result<Json> PipelineClient::Call(std::string_view method, const std::string& target,
-                                  const Json* body) {
-  http::Headers headers;
-  headers.emplace_back("x-cairn-user", user_);
-  std::string text;
-  if (body != nullptr) {
-    headers.emplace_back("content-type", "application/json");
-    text = body->dump(-1, ' ', false, Json::error_handler_t::replace);
-  }
-  CAIRN_TRY(http::ClientResponse resp, transport_->Send(method, target, text, headers));
-  if (resp.status < 200 || resp.status >= 300) return StatusFromHttpError(resp.status, resp.body);
-  return ParseResponseBody(resp.body, target);
+                   const Json* body) {
+  return CallJson(*transport_, method, target, body, {{"x-cairn-user", user_}});
 }
 
 Result<store::PipelineRun> PipelineClient::Start(const StartPipelineRequest& req) {

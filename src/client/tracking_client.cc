@@ -12,7 +12,6 @@ const http::Headers& JsonHeaders() {
   return kHeaders;
 }
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
 
@@ -28,7 +27,7 @@ Result<Json> TrackingClient::Call(std::string_view method, std::string_view endp
   std::string target = std::string(kMlflowApiPrefix) + "/" + std::string(endpoint) + Str(query);
   CAIRN_TRY(http::ClientResponse resp,
             body == nullptr ? transport_->Send(method, target, {}, {})
-                            : transport_->Send(method, target, Dump(*body), JsonHeaders()));
+                            : transport_->Send(method, target, wire::Dump(*body), JsonHeaders()));
   if (!IsSuccess(resp.status)) return StatusFromHttpError(resp.status, resp.body);
   if (resp.body.empty()) return Json::object();
   return ParseResponseBody(resp.body, "the answer to " + std::string(endpoint));
